@@ -1,0 +1,3 @@
+"""Heimdall: several Claude Code sessions side by side, routed through an LLM gateway."""
+
+__version__ = "0.1.0"
