@@ -46,7 +46,10 @@ def test_file_values_and_env_overrides(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[agent]\ncommand = "x"\n\n[terminal]\nscrollback_lines = "lots"\n', ":5: terminal.scrollback_lines:"),
+        (
+            '[agent]\ncommand = "x"\n\n[terminal]\nscrollback_lines = "lots"\n',
+            ":5: terminal.scrollback_lines:",
+        ),
         ('[gateway]\nkind = "nginx"\n', ":2: gateway.kind:"),
         ("[terminal]\nbogus = 1\n", ":2: terminal.bogus: unknown key"),
         ("[agent]\ncommand = \n", "line 2"),
