@@ -23,7 +23,7 @@ import ipaddress
 import os
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,6 +124,8 @@ class Gateway:
         self.pricer = Pricer(settings.price_overrides)
         self._client: httpx.AsyncClient | None = None
         self.models_cache: tuple[float, list[dict[str, Any]]] | None = None
+        self.on_started: Callable[[], None] | None = None
+        self.startup_error: str | None = None
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -166,9 +168,12 @@ class Gateway:
                 try:
                     await self.start()
                 except Exception as exc:
+                    self.startup_error = str(exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
+                if self.on_started is not None:
+                    self.on_started()
             elif message["type"] == "lifespan.shutdown":
                 await self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
