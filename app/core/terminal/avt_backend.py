@@ -1,0 +1,184 @@
+"""pyavt (asciinema's Rust ``avt``) behind our :class:`TerminalBackend` interface.
+
+Reading rows cell by cell through pyavt costs about 20 Python attribute lookups per cell. A
+``Line``'s ``str()`` is instead one native call that yields the row as SGR-coded text
+(``Line("\\u{1b}[0;31mred\\u{1b}[0m   ")``, Rust debug escaping), with one SGR per attribute change;
+we split that into runs. The same string, minus its wrapper, is our compact scrollback line.
+A per-cell reader is kept as a fallback should that format ever change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import avt
+
+from .backend import CompactLine, Run
+from .sgr import style_for
+
+_SGR_MARK = "\\u{1b}["
+_DUMP_TOKEN = re.compile(r"\\u\{1b\}\[([0-9;:]*)m|\\u\{([0-9a-f]+)\}|\\(.)|([^\\]+)", re.S)
+_ESCAPE = re.compile(r"\\(?:u\{([0-9a-f]+)\}|(.))", re.S)
+_SIMPLE_ESCAPES = {"t": "\t", "r": "\r", "n": "\n", "0": "\0"}
+
+
+def _unescape_one(m: re.Match[str]) -> str:
+    if m.group(1) is not None:
+        return chr(int(m.group(1), 16))
+    ch = m.group(2)
+    return _SIMPLE_ESCAPES.get(ch, ch)
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE.sub(_unescape_one, text)
+
+
+def _decode_slow(body: str) -> list[Run]:
+    runs: list[Run] = []
+    params = "0"
+    buf: list[str] = []
+    for m in _DUMP_TOKEN.finditer(body):
+        sgr, hexcode, escaped, plain = m.groups()
+        if sgr is not None:
+            if buf:
+                runs.append(("".join(buf), params))
+                buf = []
+            params = sgr or "0"
+        elif hexcode is not None:
+            buf.append(chr(int(hexcode, 16)))
+        elif escaped is not None:
+            buf.append(_SIMPLE_ESCAPES.get(escaped, escaped))
+        else:
+            buf.append(plain)
+    if buf:
+        runs.append(("".join(buf), params))
+    return runs
+
+
+def decode_body(body: str) -> list[Run]:
+    """Runs from the inside of a ``Line(...)`` debug string."""
+    if "\\\\" in body:  # a literal backslash in the text: the split below would be ambiguous
+        return _decode_slow(body)
+    parts = body.split(_SGR_MARK)
+    runs: list[Run] = []
+    if parts[0]:
+        runs.append((_unescape(parts[0]) if "\\" in parts[0] else parts[0], "0"))
+    for part in parts[1:]:
+        end = part.find("m")
+        text = part[end + 1 :]
+        if not text:
+            continue
+        if "\\" in text:
+            text = _unescape(text)
+        runs.append((text, part[:end] or "0"))
+    return runs
+
+
+def _params_for_pen(pen: avt.Pen) -> str:
+    """Canonical SGR parameters for a pen (fallback path only)."""
+    out = ["0"]
+    for flag, code in (
+        (pen.bold, "1"),
+        (pen.faint, "2"),
+        (pen.italic, "3"),
+        (pen.underline, "4"),
+        (pen.blink, "5"),
+        (pen.inverse, "7"),
+        (pen.strikethrough, "9"),
+    ):
+        if flag:
+            out.append(code)
+    for color, base in ((pen.foreground, "38"), (pen.background, "48")):
+        if isinstance(color, avt.Color.RGB):
+            out.append(f"{base}:2:{color[0]}:{color[1]}:{color[2]}")
+        elif isinstance(color, avt.Color.Indexed):
+            out.append(f"{base}:5:{color[0]}")
+    return ";".join(out)
+
+
+def _runs_from_cells(line: avt.Line) -> list[Run]:
+    runs: list[Run] = []
+    prev_pen: avt.Pen | None = None
+    buf: list[str] = []
+    for cell in line.cells:
+        if cell.width == 0:
+            continue  # right half of a wide character
+        pen = cell.pen
+        if prev_pen is None or pen != prev_pen:
+            if buf and prev_pen is not None:
+                runs.append(("".join(buf), _params_for_pen(prev_pen)))
+            buf = []
+            prev_pen = pen
+        buf.append(cell.char)
+    if buf and prev_pen is not None:
+        runs.append(("".join(buf), _params_for_pen(prev_pen)))
+    return runs
+
+
+class AvtBackend:
+    """The visible grid lives in avt with no scrollback of its own (the host keeps that)."""
+
+    def __init__(self, cols: int, rows: int) -> None:
+        self._vt = avt.Vt(cols, rows, scrollback_limit=0)
+        self._cols, self._rows = cols, rows
+        self._fast = self._debug_format_ok()
+
+    def _debug_format_ok(self) -> bool:
+        probe = avt.Vt(4, 1, scrollback_limit=0)
+        probe.feed_str("\x1b[1;38;2;1;2;3ma\x1b[0mb")
+        raw = str(probe[0])
+        if not (raw.startswith('Line("') and raw.endswith('")')):
+            return False
+        fast = [(text, style_for(params)) for text, params in decode_body(raw[6:-2])]
+        slow = [(text, style_for(params)) for text, params in _runs_from_cells(probe[0])]
+        return fast == slow
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._cols, self._rows
+
+    def _compact(self, lines: list[avt.Line]) -> list[CompactLine]:
+        out: list[CompactLine] = []
+        for line in lines:
+            if self._fast:
+                body = str(line)[6:-2]
+                last = body.rfind(_SGR_MARK)
+                if body.startswith("0m", last + len(_SGR_MARK)):
+                    body = body.rstrip(" ")  # default-attribute padding carries nothing
+            else:
+                body = "".join(
+                    f"{_SGR_MARK}{params}m{text}" for text, params in _runs_from_cells(line)
+                )
+            out.append(body)
+        return out
+
+    def feed(self, text: str) -> tuple[Iterable[int], list[CompactLine]]:
+        rows, gone = self._vt.feed_str(text)
+        return rows, (self._compact(gone) if gone else [])
+
+    def resize(self, cols: int, rows: int) -> list[CompactLine]:
+        _, gone = self._vt.resize(cols, rows)
+        self._cols, self._rows = cols, rows
+        return self._compact(gone) if gone else []
+
+    def cursor(self) -> tuple[int, int, bool]:
+        cur = self._vt.cursor
+        return cur.col, cur.row, cur.visible
+
+    def cell_width_before(self, row: int, col: int) -> int:
+        if col >= 2 and self._vt[row][col - 1].width == 0:
+            return 2
+        return 1
+
+    def row_runs(self, row: int) -> list[Run]:
+        line = self._vt[row]
+        if self._fast:
+            return decode_body(str(line)[6:-2])
+        return _runs_from_cells(line)
+
+    def row_text(self, row: int) -> str:
+        return self._vt[row].text
+
+    def compact_runs(self, line: CompactLine) -> list[Run]:
+        return decode_body(line)

@@ -1,0 +1,52 @@
+"""Patterns for the host-side scan that runs in front of the native emulator.
+
+The native backend parses and draws; this scan only picks out what the host must see or change:
+DEC private modes, queries that need replies, OSC strings (titles, notifications, links),
+DCS/APC/PM/SOS strings (dropped), BEL, colon SGRs, cursor shape, and C1 bytes. Everything else
+passes through untouched in large slices, so plain and SGR-heavy output costs one regex search
+per interesting sequence rather than per byte.
+"""
+
+from __future__ import annotations
+
+import re
+
+TOKEN = re.compile(
+    r"\x1b\[(?P<pcsi>[?<>=][0-?]*[ -/]*[@-~])"  # private-prefixed CSI: modes, queries, kitty
+    r"|\x1b\[(?P<icsi>[0-9;:]*[ -/]+[@-~])"  # CSI with intermediates: DECSCUSR, DECSTR, DECRQM
+    r"|\x1b\[(?P<csi>[0-9;]*[cnrMthl]|3J|[0-9;]*:[0-9;:]*m)"  # plain CSIs the host acts on
+    r"|(?P<str>\x1b[\]P_^X])"  # OSC / DCS / APC / PM / SOS introducer
+    r"|(?P<ris>\x1bc)"
+    r"|(?P<bel>\x07)"
+    r"|(?P<c1>[\x80-\x9f]+)"  # C1 controls (from UTF-8 U+0080..U+009F): never meaningful here
+)
+
+# A proper prefix of an escape sequence at the very end of a read: held back for the next read.
+PARTIAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|[ -/]*)\Z")
+
+# The longest partial sequence we hold back; anything longer is garbage and goes through.
+MAX_PARTIAL = 256
+# OSC payloads longer than this (e.g. huge OSC 52 clipboard writes) are dropped, not buffered.
+MAX_OSC = 65_536
+
+# DEC private modes pyavt implements itself; the host forwards only these to it.
+BACKEND_DEC_MODES = frozenset({1, 6, 7, 25, 47, 1047, 1048, 1049})
+ALT_SCREEN_MODES = frozenset({47, 1047, 1049})
+# Modes DECRQM reports as "known but reset" (2) rather than "unknown" (0).
+KNOWN_DEC_MODES = frozenset(
+    {1, 6, 7, 12, 25, 47, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1047, 1048, 1049, 2004,
+     2026, 2031}
+)
+DEFAULT_DEC_MODES = frozenset({7, 25})
+
+CURSOR_SHAPES = {0: "block", 1: "block", 2: "block", 3: "underline", 4: "underline", 5: "bar",
+                 6: "bar"}
+
+
+def parse_params(params: str) -> list[int]:
+    """CSI parameters as ints (missing or malformed -> 0); sub-parameters keep their head."""
+    out: list[int] = []
+    for part in params.split(";"):
+        head = part.split(":", 1)[0]
+        out.append(int(head) if head.isdigit() and len(head) < 10 else 0)
+    return out

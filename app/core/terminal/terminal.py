@@ -1,0 +1,478 @@
+"""The terminal emulator the widget draws: a native VT grid plus the host logic it lacks.
+
+``Terminal.feed`` decodes UTF-8 incrementally, runs a light scan (see ``scanner``) that tracks
+modes, answers queries, extracts titles/notifications and fixes what the backend gets wrong,
+and passes everything else to the backend in large slices. Lines scrolling off the main screen
+go into a bounded, compact scrollback (text plus style codes per line, never per-cell objects).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections import deque
+from collections.abc import Callable
+
+from rich.segment import Segment
+
+from .avt_backend import AvtBackend
+from .backend import CompactLine, Run, TerminalBackend
+from .events import Bell, Cursor, CursorShape, Notify, TerminalEvent, TitleChanged
+from .scanner import (
+    ALT_SCREEN_MODES,
+    BACKEND_DEC_MODES,
+    CURSOR_SHAPES,
+    DEFAULT_DEC_MODES,
+    KNOWN_DEC_MODES,
+    MAX_OSC,
+    MAX_PARTIAL,
+    PARTIAL_ESCAPE,
+    TOKEN,
+    parse_params,
+)
+from .sgr import normalize_colon_sgr, style_for
+from .unicode import CLUSTER_RE, JOIN_RE, JOINS_NEXT, LEADING_RE, NEEDS_CLUSTERING, ClusterTable
+
+ReplyCallback = Callable[[bytes], None]
+EventCallback = Callable[[TerminalEvent], None]
+
+
+def _version() -> str:
+    try:
+        from app import __version__
+
+        return __version__
+    except Exception:  # pragma: no cover - only when vendored without the app package
+        return "0"
+
+
+def _pad_runs(runs: list[Run], cols: int) -> list[Segment]:
+    """Segments for runs, cropped or padded to exactly ``cols`` cells."""
+    segments = [Segment(text, style_for(params)) for text, params in runs]
+    return Segment.adjust_line_length(segments, cols)
+
+
+class Terminal:
+    """A VT terminal of ``cols`` x ``rows`` cells fed with a child's output bytes."""
+
+    def __init__(
+        self,
+        cols: int = 80,
+        rows: int = 24,
+        scrollback_lines: int = 10_000,
+        on_reply: ReplyCallback | None = None,
+        on_event: EventCallback | None = None,
+        backend_factory: Callable[[int, int], TerminalBackend] = AvtBackend,
+    ) -> None:
+        cols, rows = max(1, int(cols)), max(1, int(rows))
+        self._backend: TerminalBackend = backend_factory(cols, rows)
+        self._cols, self._rows = cols, rows
+        self._on_reply = on_reply
+        self._on_event = on_event
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._scrollback: deque[CompactLine] = deque(maxlen=max(0, int(scrollback_lines)))
+        self._dirty: set[int] = set(range(rows))
+        self._modes: set[int] = set(DEFAULT_DEC_MODES)
+        self._insert_mode = False
+        self._margins: tuple[int, int] | None = None  # None = full screen
+        self._title = ""
+        self._title_stack: list[str] = []
+        self._shape: CursorShape = "block"
+        self._pending = ""  # incomplete escape sequence held back from the last read
+        self._string_kind: str | None = None  # "osc" or "drop" while inside a string sequence
+        self._string_buf: list[str] = []
+        self._string_len = 0
+        self._clusters = ClusterTable()
+        self._last_cluster: str | None = None  # last printed cluster, for split clusters
+        self._version = _version()
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def cols(self) -> int:
+        return self._cols
+
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    @property
+    def title(self) -> str:
+        return self._title
+
+    @property
+    def alt_screen(self) -> bool:
+        return not self._modes.isdisjoint(ALT_SCREEN_MODES)
+
+    @property
+    def in_sync_update(self) -> bool:
+        return 2026 in self._modes
+
+    @property
+    def scrollback_len(self) -> int:
+        return len(self._scrollback)
+
+    @property
+    def total_lines(self) -> int:
+        return len(self._scrollback) + self._rows
+
+    @property
+    def cursor(self) -> Cursor:
+        col, row, _visible = self._backend.cursor()
+        return Cursor(
+            x=min(max(col, 0), self._cols - 1),
+            y=min(max(row, 0), self._rows - 1),
+            visible=25 in self._modes,
+            shape=self._shape,
+        )
+
+    def mode(self, n: int) -> bool:
+        """Is DEC private mode ``n`` set?"""
+        return n in self._modes
+
+    def take_dirty(self) -> set[int]:
+        """Visible rows changed since the last call (cleared on read)."""
+        dirty = self._dirty
+        self._dirty = set()
+        return {y for y in dirty if 0 <= y < self._rows}
+
+    def feed(self, data: bytes) -> None:
+        """Parse child output; any chunking works, garbage never raises."""
+        text = self._decoder.decode(data)
+        if self._pending:
+            text = self._pending + text
+            self._pending = ""
+        if text:
+            self._scan(text)
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Resize to ``cols`` x ``rows`` (clamped to at least 1x1), reflowing wrapped lines."""
+        cols, rows = max(1, int(cols)), max(1, int(rows))
+        if (cols, rows) == (self._cols, self._rows):
+            return
+        gone = self._backend.resize(cols, rows)
+        self._cols, self._rows = cols, rows
+        self._margins = None  # like xterm: a resize resets the scroll region
+        self._capture(gone)
+        self._last_cluster = None
+        self._dirty = set(range(rows))
+
+    def row_segments(self, y: int, scroll: int = 0) -> list[Segment]:
+        """View row ``y`` scrolled back ``scroll`` lines, as Segments exactly ``cols`` wide."""
+        index = self.line_index_of_view_row(y, scroll)
+        return _pad_runs(self._restore(self._line_runs(index)), self._cols)
+
+    def line_index_of_view_row(self, y: int, scroll: int = 0) -> int:
+        scroll = min(max(scroll, 0), len(self._scrollback))
+        return len(self._scrollback) - scroll + y
+
+    def text_line(self, index: int) -> str:
+        """Text of absolute line ``index`` (0 = oldest scrollback line), trailing blanks removed."""
+        return "".join(text for text, _ in self._restore(self._line_runs(index))).rstrip()
+
+    # ------------------------------------------------------------------ rows
+
+    def _line_runs(self, index: int) -> list[Run]:
+        held = len(self._scrollback)
+        if 0 <= index < held:
+            return self._backend.compact_runs(self._scrollback[index])
+        row = index - held
+        if 0 <= row < self._rows:
+            return self._backend.row_runs(row)
+        return []
+
+    def _restore(self, runs: list[Run]) -> list[Run]:
+        if not self._clusters.to_text:
+            return runs
+        restore = self._clusters.restore
+        return [(restore(text), params) for text, params in runs]
+
+    def _capture(self, lines: list[CompactLine]) -> None:
+        if lines and not self.alt_screen and self._margins is None:
+            self._scrollback.extend(lines)
+
+    # ------------------------------------------------------------------ scanning
+
+    def _feed_backend(self, text: str) -> None:
+        rows, gone = self._backend.feed(text)
+        self._dirty.update(rows)
+        if gone:
+            self._capture(gone)
+
+    def _scan(self, text: str) -> None:
+        pos = 0
+        if self._string_kind is not None:
+            pos = self._continue_string(text, 0)
+            if pos < 0:
+                return
+        search = TOKEN.search
+        while True:
+            m = search(text, pos)
+            if m is None:
+                tail = text[pos:]
+                esc = tail.rfind("\x1b")
+                if esc >= 0 and len(tail) - esc <= MAX_PARTIAL and PARTIAL_ESCAPE.match(tail, esc):
+                    self._pending = tail[esc:]
+                    tail = tail[:esc]
+                if tail:
+                    self._text(tail)
+                return
+            start = m.start()
+            if start > pos:
+                self._text(text[pos:start])
+            self._last_cluster = None
+            pos = m.end()
+            kind = m.lastgroup
+            if kind == "pcsi":
+                self._private_csi(m.group("pcsi"), m.group(0))
+            elif kind == "csi":
+                self._plain_csi(m.group("csi"), m.group(0))
+            elif kind == "icsi":
+                self._intermediate_csi(m.group("icsi"), m.group(0))
+            elif kind == "str":
+                self._string_kind = "osc" if m.group("str")[1] == "]" else "drop"
+                self._string_buf = []
+                self._string_len = 0
+                pos = self._continue_string(text, pos)
+                if pos < 0:
+                    return
+            elif kind == "bel":
+                self._emit(Bell())
+            elif kind == "ris":
+                self._reset_state()
+                self._feed_backend(m.group(0))
+            # c1: dropped
+
+    def _continue_string(self, text: str, pos: int) -> int:
+        """Consume a string sequence's body; return where scanning resumes, -1 if unfinished."""
+        is_osc = self._string_kind == "osc"
+        esc = text.find("\x1b", pos)
+        bel = text.find("\x07", pos) if is_osc else -1
+        if bel >= 0 and (esc < 0 or bel < esc):
+            end, resume = bel, bel + 1
+        elif esc >= 0:
+            if esc + 1 >= len(text):
+                self._add_string(text[pos:esc])
+                self._pending = "\x1b"  # maybe the start of ST; decide on the next read
+                return -1
+            end = esc
+            resume = esc + 2 if text[esc + 1] == "\\" else esc  # other ESC aborts the string
+        else:
+            self._add_string(text[pos:])
+            return -1
+        self._add_string(text[pos:end])
+        kind, payload = self._string_kind, "".join(self._string_buf)
+        self._string_kind = None
+        self._string_buf = []
+        if kind == "osc" and self._string_len <= MAX_OSC:
+            self._osc(payload)
+        return resume
+
+    def _add_string(self, chunk: str) -> None:
+        if self._string_kind == "osc" and chunk:
+            self._string_len += len(chunk)
+            if self._string_len <= MAX_OSC:
+                self._string_buf.append(chunk)
+
+    def _text(self, text: str) -> None:
+        last = self._last_cluster
+        if last is not None and text and (last.endswith(JOINS_NEXT) or not text[0].isascii()):
+            text = self._extend_previous(last, text)
+            if not text:
+                return
+        if not text.isascii() and NEEDS_CLUSTERING.search(text):
+            text = CLUSTER_RE.sub(self._cluster_sub, text)
+            if not text:
+                self._last_cluster = None
+                return
+        self._feed_backend(text)
+        ch = text[-1]
+        if ch >= " " and ch != "\x7f":
+            self._last_cluster = self._clusters.to_text.get(ord(ch), ch)
+        else:
+            self._last_cluster = None
+
+    def _cluster_sub(self, m: re.Match[str]) -> str:
+        if m.group("tail") is not None and m.group("base") is None:
+            return ""  # zero-width characters with nothing to attach to (after a control)
+        return self._clusters.placeholder(m.group(0))[0]
+
+    def _extend_previous(self, last: str, text: str) -> str:
+        """Attach zero-width characters at the start of ``text`` to the cluster printed last.
+
+        This happens when a read boundary splits a cluster (``❤`` | ``VS16``). The previous
+        cluster is redrawn in place as one placeholder, so the screen ends up exactly as if the
+        cluster had arrived in one piece.
+        """
+        m = (JOIN_RE if last.endswith(JOINS_NEXT) else LEADING_RE).match(text)
+        if m is None:
+            return text
+        rest = text[m.end() :]
+        if self._insert_mode or 6 in self._modes:
+            return rest  # rare: drop the orphan marks rather than guess the geometry
+        cluster = last + m.group(0)
+        col, row, _ = self._backend.cursor()
+        old_width = self._backend.cell_width_before(row, col)
+        placeholder, width = self._clusters.placeholder(cluster)
+        base_col = max(0, col - old_width)
+        seq = f"\x1b[{row + 1};{base_col + 1}H"
+        if base_col + width > self._cols:
+            seq += "\x1b[X"  # the wider cluster no longer fits: blank the cell, let it wrap
+        self._feed_backend(seq + placeholder)
+        self._last_cluster = cluster
+        return rest
+
+    # ------------------------------------------------------------------ sequences
+
+    def _reply(self, data: str) -> None:
+        if self._on_reply is not None:
+            self._on_reply(data.encode())
+
+    def _emit(self, event: TerminalEvent) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def _reset_state(self) -> None:
+        self._modes = set(DEFAULT_DEC_MODES)
+        self._insert_mode = False
+        self._margins = None
+        self._shape = "block"
+        self._dirty = set(range(self._rows))
+
+    def _private_csi(self, body: str, raw: str) -> None:
+        prefix, final = body[0], body[-1]
+        inner = body[1:-1]
+        if prefix == "?":
+            if final in "hl" and inner.replace(";", "").isdigit():
+                self._set_modes(parse_params(inner), final == "h")
+            elif final == "p" and inner.endswith("$"):
+                self._answer_decrqm(parse_params(inner[:-1])[0])
+            elif final == "n" and inner == "6":
+                col, row = self._report_position()
+                self._reply(f"\x1b[?{row};{col};1R")
+            elif final == "r" or final == "s":
+                pass  # XTRESTORE/XTSAVE of modes: not needed by our children
+            # ?u (kitty query) gets no reply on purpose; ?Pm (XTQMODKEYS) etc. are dropped.
+        elif prefix == ">":
+            if final == "q" and inner in ("", "0"):
+                self._reply(f"\x1bP>|heimdall({self._version})\x1b\\")
+            elif final == "c" and inner in ("", "0"):
+                self._reply("\x1b[>1;10;0c")  # DA2: VT220, firmware 10
+        # "<" and "=" (kitty pop, DA3...) and ">" push/modifyOtherKeys: tolerated, dropped.
+
+    def _set_modes(self, modes: list[int], on: bool) -> None:
+        forward = [n for n in modes if n in BACKEND_DEC_MODES]
+        was_alt = self.alt_screen
+        if forward:
+            verb = "h" if on else "l"
+            self._feed_backend(f"\x1b[?{';'.join(map(str, forward))}{verb}")
+        for n in modes:
+            if on:
+                self._modes.add(n)
+            else:
+                self._modes.discard(n)
+        if was_alt != self.alt_screen:
+            self._dirty = set(range(self._rows))
+
+    def _answer_decrqm(self, mode: int) -> None:
+        if mode in self._modes:
+            state = 1
+        elif mode in KNOWN_DEC_MODES:
+            state = 2
+        else:
+            state = 0
+        self._reply(f"\x1b[?{mode};{state}$y")
+
+    def _report_position(self) -> tuple[int, int]:
+        cur = self.cursor
+        return cur.x + 1, cur.y + 1
+
+    def _plain_csi(self, body: str, raw: str) -> None:
+        final = body[-1]
+        params = body[:-1]
+        if final == "m":  # only colon SGRs reach here
+            rewritten = normalize_colon_sgr(params)
+            if rewritten:
+                self._feed_backend(f"\x1b[{rewritten}m")
+        elif final == "c":
+            if params in ("", "0"):
+                self._reply("\x1b[?62;22c")
+        elif final == "n":
+            if params == "6":
+                col, row = self._report_position()
+                self._reply(f"\x1b[{row};{col}R")
+            elif params == "5":
+                self._reply("\x1b[0n")
+        elif final == "J":  # CSI 3J: erase the scrollback
+            self._scrollback.clear()
+            self._dirty = set(range(self._rows))
+        elif final == "r":
+            self._feed_backend(raw)
+            values = parse_params(params) if params else []
+            top = values[0] if values and values[0] > 0 else 1
+            bottom = values[1] if len(values) > 1 and values[1] > 0 else self._rows
+            full = top <= 1 and bottom >= self._rows
+            self._margins = None if full or top >= bottom else (top - 1, bottom - 1)
+        elif final == "M":  # DL never feeds the scrollback (pyavt would push the top line)
+            rows, _gone = self._backend.feed(raw)
+            self._dirty.update(rows)
+        elif final in "hl":
+            values = parse_params(params)
+            if 4 in values:
+                self._insert_mode = final == "h"
+            self._feed_backend(raw)
+        elif final == "t":
+            self._window_op(parse_params(params))
+
+    def _window_op(self, values: list[int]) -> None:
+        # Never let the child resize us (pyavt would honour CSI 8;r;c t); keep the title stack.
+        if values and values[0] == 22:
+            self._title_stack.append(self._title)
+            del self._title_stack[:-10]
+        elif values and values[0] == 23 and self._title_stack:
+            self._set_title(self._title_stack.pop())
+
+    def _intermediate_csi(self, body: str, raw: str) -> None:
+        final, inter = body[-1], body[:-1].lstrip("0123456789;:")
+        params = body[: len(body) - 1 - len(inter)]
+        if inter == " " and final == "q":
+            value = parse_params(params)[0] if params else 0
+            self._shape = CURSOR_SHAPES.get(value, "block")  # type: ignore[assignment]
+        elif inter == "!" and final == "p":  # DECSTR soft reset
+            self._modes -= {1, 6}
+            self._modes.add(25)
+            self._modes.add(7)
+            self._insert_mode = False
+            self._margins = None
+            self._feed_backend(raw)
+        elif inter == "$" and final == "p":  # ANSI-mode DECRQM
+            mode = parse_params(params)[0] if params else 0
+            state = (1 if self._insert_mode else 2) if mode == 4 else 0
+            self._reply(f"\x1b[{mode};{state}$y")
+        # everything else (DECSCA, DECRQSS pieces...) is dropped
+
+    # ------------------------------------------------------------------ OSC
+
+    def _set_title(self, title: str) -> None:
+        if title != self._title:
+            self._title = title
+            self._emit(TitleChanged(title))
+
+    def _osc(self, payload: str) -> None:
+        code, _, rest = payload.partition(";")
+        if code in ("0", "2"):
+            self._set_title(_printable(rest))
+        elif code == "9":
+            if not (rest.startswith("4;") or rest == "4"):  # OSC 9;4 is a progress bar
+                self._emit(Notify(_printable(rest)))
+        elif code == "777":
+            kind, _, body = rest.partition(";")
+            if kind == "notify":
+                title, _, text = body.partition(";")
+                self._emit(Notify(_printable(text), _printable(title)))
+        # OSC 8 hyperlinks: the text between the two OSC 8s is ordinary text and stays;
+        # the link itself is dropped. OSC 52, 4, 10/11, 133... are ignored.
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch >= " " and ch != "\x7f")
