@@ -216,6 +216,7 @@ def _words(text: str) -> list[str]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the default backlog of 5 resets connections under concurrent load
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], upstream: SimulatedUpstream, family: int) -> None:
