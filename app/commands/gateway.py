@@ -8,6 +8,7 @@ cleanly: in-flight requests get a few seconds, then every queued log write is co
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     app.on_started = announce
     server = uvicorn.Server(uvicorn_config(app, timeout_graceful_shutdown=5))
+    # uvicorn re-raises the signal it caught once shut down; with these no-op handlers in place
+    # that re-raise is harmless and a requested stop exits 0.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
     try:
         server.run(sockets=[sock])
     except StoreError as exc:

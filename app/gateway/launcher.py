@@ -115,7 +115,9 @@ def ensure_embedded_gateway(
 
     log = log_path()
     argv = [python or sys.executable, "-m", "app", "gateway", "--host", emb.host]
-    argv += ["--port", str(emb.port)]
+    argv += ["--port", str(emb.port), "--upstream", emb.upstream]
+    if emb.db:
+        argv += ["--db", emb.db]
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
     with open(log, "ab") as out:

@@ -223,6 +223,7 @@ class Gateway:
             "version": __version__,
             "auth_mode": "held_key" if self.settings.held_key else "pass_through",
             "upstream": self.upstream_base,
+            "pid": os.getpid(),
         }
 
 
