@@ -3,7 +3,9 @@
 Run as `python tests/children/probe.py [flags]`. Flags:
 
   --modes 1004,2004,1000,1006,1   enable DEC private modes (CSI ? n h)
+  --pre-sleep SECONDS             wait before doing anything below (after READY)
   --alt TEXT                      switch to the alternate screen and print TEXT there
+  --alt-seconds SECONDS           ...and leave it again after SECONDS
   --title TEXT                    set the window title (OSC 0)
   --colors                        print 16/256/truecolor samples
   --lines N                       print N numbered lines `line-00001 ...`
@@ -27,7 +29,6 @@ import random
 import select
 import signal
 import sys
-import termios
 import time
 import tty
 
@@ -44,7 +45,9 @@ def size() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--modes", default="")
+    parser.add_argument("--pre-sleep", type=float, default=0.0)
     parser.add_argument("--alt")
+    parser.add_argument("--alt-seconds", type=float)
     parser.add_argument("--title")
     parser.add_argument("--colors", action="store_true")
     parser.add_argument("--lines", type=int, default=0)
@@ -57,7 +60,14 @@ def main() -> int:
     parser.add_argument("--stay", action="store_true")
     args = parser.parse_args()
 
+    resized: list[int] = []
+    if args.echo:
+        # Ready for input and SIGWINCH before announcing READY, so tests never race us.
+        signal.signal(signal.SIGWINCH, lambda *_: resized.append(1))
+        tty.setraw(0)
     out(f"READY:{size()}\r\n")
+    if args.pre_sleep:
+        time.sleep(args.pre_sleep)
     for mode in filter(None, args.modes.split(",")):
         out(f"\x1b[?{int(mode)}h")
     if args.title is not None:
@@ -75,10 +85,13 @@ def main() -> int:
         out(text + "\r\n")
     if args.alt is not None:
         out("\x1b[?1049h\x1b[H\x1b[2J" + args.alt + "\r\n")
+        if args.alt_seconds is not None:
+            time.sleep(args.alt_seconds)
+            out("\x1b[?1049l")
     if args.bell:
         out("\x07")
     if args.echo:
-        return echo_loop()
+        return echo_loop(resized)
     if args.sleep:
         time.sleep(args.sleep)
     if args.stay:
@@ -87,30 +100,23 @@ def main() -> int:
     return args.exit or 0
 
 
-def echo_loop() -> int:
-    resized = []
-    signal.signal(signal.SIGWINCH, lambda *_: resized.append(1))
-    attrs = termios.tcgetattr(0)
-    tty.setraw(0)
-    try:
-        while True:
-            if resized:
-                resized.clear()
-                out(f"SIZE:{size()}\r\n")
-            try:
-                ready, _, _ = select.select([0], [], [], 1.0)
-            except InterruptedError:
-                continue
-            if not ready:
-                continue
-            data = os.read(0, 4096)
-            if not data:
-                return 0
-            out(f"IN:{data.hex()}\r\n")
-            if b"qq" in data:
-                return 0
-    finally:
-        termios.tcsetattr(0, termios.TCSADRAIN, attrs)
+def echo_loop(resized: list[int]) -> int:
+    while True:
+        if resized:
+            resized.clear()
+            out(f"SIZE:{size()}\r\n")
+        try:
+            ready, _, _ = select.select([0], [], [], 0.1)
+        except InterruptedError:
+            continue
+        if not ready:
+            continue
+        data = os.read(0, 4096)
+        if not data:
+            return 0
+        out(f"IN:{data.hex()}\r\n")
+        if b"qq" in data:
+            return 0
 
 
 if __name__ == "__main__":

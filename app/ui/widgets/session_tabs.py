@@ -1,0 +1,101 @@
+"""The tab bar: one label per tab with its number, title and activity badge; a click switches.
+
+Titles come from child programs (OSC 0), so they are untrusted: labels are built from `Text`
+objects, never markup strings. State is shown with dash-prefixed classes (`-busy`, `-bell`, ...)
+that `styles/app.tcss` colours from theme variables.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import events
+from textual.containers import HorizontalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from app.core.activity import Activity
+
+if TYPE_CHECKING:
+    from app.ui.widgets.terminal_view import TerminalView
+
+BADGES: dict[Activity, str] = {
+    Activity.STARTING: "…",
+    Activity.BUSY: "●",
+    Activity.IDLE: "○",
+    Activity.WAITING: "◆",
+    Activity.BELL: "!",
+    Activity.EXITED: "×",
+}
+"""Single-cell glyphs (no emoji: their width differs between terminals)."""
+MAX_TITLE = 28
+
+
+def badge_text(view: TerminalView) -> str:
+    """`●` for busy ... and `exit 3` / `exit SIGKILL` for an ended child."""
+    if view.state is Activity.EXITED and view.exit_status is not None:
+        return f"exit {view.exit_status.describe()}"
+    return BADGES[view.state]
+
+
+class TabLabel(Static):
+    """One tab in the bar."""
+
+    def __init__(self, view: TerminalView) -> None:
+        super().__init__(classes="tab-label", id=f"label-{view.id}" if view.id else None)
+        self.view = view
+
+    def refresh_label(self, number: int, active: bool) -> None:
+        title = self.view.label
+        if len(title) > MAX_TITLE:
+            title = title[: MAX_TITLE - 1] + "…"
+        text = Text()
+        text.append(f" {number} ", style="bold")
+        text.append(title)
+        text.append(f" {badge_text(self.view)} ")
+        self.update(text)
+        self.set_class(active, "-active")
+        for state in Activity:
+            self.set_class(self.view.state is state, f"-{state.value}")
+        self.tooltip = f"{self.view.label} ({self.view.launch.display}): {self.view.state.value}"
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.post_message(SessionTabs.Selected(self.view))
+
+
+class SessionTabs(HorizontalScroll):
+    """Tab bar. Posts `SessionTabs.Selected` when a tab is clicked."""
+
+    class Selected(Message):
+        def __init__(self, view: TerminalView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._labels: dict[int, TabLabel] = {}
+
+    def label_for(self, view: TerminalView) -> TabLabel | None:
+        return self._labels.get(id(view))
+
+    async def add_tab(self, view: TerminalView) -> None:
+        label = TabLabel(view)
+        self._labels[id(view)] = label
+        await self.mount(label)
+
+    async def remove_tab(self, view: TerminalView) -> None:
+        label = self._labels.pop(id(view), None)
+        if label is not None:
+            await label.remove()
+
+    def refresh_tabs(self, views: list[TerminalView], active: TerminalView | None) -> None:
+        for number, view in enumerate(views, start=1):
+            label = self._labels.get(id(view))
+            if label is not None:
+                label.refresh_label(number, view is active)
+        if active is not None:
+            label = self._labels.get(id(active))
+            if label is not None:
+                self.scroll_to_widget(label, animate=False)

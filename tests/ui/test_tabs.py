@@ -1,0 +1,266 @@
+"""Tabs in HeimdallApp with real children: open, close, switch, jump, rename, titles, bells,
+exits and restarts, the prefix key, remapping, and no process left behind after quitting."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from app.config import Config
+from app.core.activity import Activity
+from app.core.agents import AgentLaunch, child_environment
+from app.ui.messages import TabBell, TabExited, TabStateChanged, TabTitleChanged
+from app.ui.screens.confirm import ConfirmScreen
+from app.ui.screens.help import HelpScreen
+from app.ui.widgets.session_tabs import SessionTabs
+from tests.children import probe_argv
+from tests.children.harness import (
+    InputLog,
+    alive,
+    argv_tab,
+    descendants,
+    make_app,
+    probe_tab,
+    screen_text,
+    wait_until,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+SIZE = (100, 30)
+PREFIX = "ctrl+right_square_bracket"
+
+
+def label_of(app, view) -> str:
+    label = app.query_one(SessionTabs).label_for(view)
+    assert label is not None
+    return str(label.render())
+
+
+async def ready(pilot, view, needle: str = "READY:") -> None:
+    await wait_until(pilot, lambda: needle in screen_text(view), what=f"{needle!r} in tab")
+
+
+async def test_open_switch_jump_rename_close() -> None:
+    app = make_app(probe_tab("--print", "TAB-ONE", "--stay"), probe_tab("--print", "TAB-TWO", "--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        one, two = app.tabs
+        assert app.active_tab is two and two.has_focus
+        await ready(pilot, two, "TAB-TWO")
+        await pilot.press("ctrl+pagedown")  # wraps around
+        assert app.active_tab is one
+        await pilot.press("ctrl+pageup")
+        assert app.active_tab is two
+        await pilot.press(PREFIX, "1")
+        await wait_until(pilot, lambda: app.active_tab is one, what="jump to 1")
+        await pilot.press(PREFIX, "n")
+        await wait_until(pilot, lambda: app.active_tab is two, what="next")
+        await pilot.press(PREFIX, "p")
+        await wait_until(pilot, lambda: app.active_tab is one, what="previous")
+        # New tab with the default agent (the probe echo child in this harness).
+        await pilot.press(PREFIX, "c")
+        await wait_until(pilot, lambda: len(app.tabs) == 3, what="third tab")
+        three = app.tabs[2]
+        assert app.active_tab is three
+        await ready(pilot, three)
+        # Click on a tab switches.
+        await pilot.click(f"#label-{one.id}")
+        await wait_until(pilot, lambda: app.active_tab is one, what="click on tab 1")
+        # Rename.
+        await pilot.press(PREFIX, "r")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "PromptScreen")
+        await pilot.press("ctrl+a", "ctrl+k")
+        for char in "build":
+            await pilot.press(char)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: one.label == "build", what="renamed")
+        assert "build" in label_of(app, one)
+        # Close a running tab: confirm first; "n" keeps it.
+        await pilot.press(PREFIX, "x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert one in app.tabs
+        pid = one.pid
+        await pilot.press(PREFIX, "x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: one not in app.tabs, what="tab closed")
+        assert pid is not None and not alive(pid)
+        assert app.active_tab in (two, three) and len(app.tabs) == 2
+
+
+async def test_label_follows_osc_title_and_state_messages_are_posted() -> None:
+    messages: list[object] = []
+    app = make_app(probe_tab("--title", "⠂ Writing tests", "--stay"))
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        view = app.active_tab
+        await wait_until(pilot, lambda: view.label == "Writing tests", what="title")
+        await wait_until(pilot, lambda: "Writing tests" in label_of(app, view), what="label")
+        assert view.state is Activity.BUSY
+        assert any(isinstance(m, TabTitleChanged) and m.title == "⠂ Writing tests" for m in messages)
+        assert any(isinstance(m, TabStateChanged) and m.new is Activity.BUSY for m in messages)
+
+
+async def test_bell_in_background_tab_marks_it_until_viewed() -> None:
+    messages: list[object] = []
+    app = make_app(
+        probe_tab("--stay"),
+        probe_tab("--pre-sleep", "0.8", "--bell", "--stay"),
+    )
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        front, ringer = app.tabs
+        app.activate(front)
+        await wait_until(pilot, lambda: ringer.state is Activity.BELL, what="bell badge")
+        label = app.query_one(SessionTabs).label_for(ringer)
+        assert label is not None and label.has_class("-bell")
+        assert any(isinstance(m, TabBell) and m.background for m in messages)
+        app.activate(ringer)
+        await wait_until(pilot, lambda: ringer.state is not Activity.BELL, what="bell cleared")
+        assert not label.has_class("-bell")
+
+
+async def test_crashing_child_keeps_output_and_exit_code_then_restarts() -> None:
+    messages: list[object] = []
+    app = make_app(probe_tab("--print", "LAST-WORDS", "--exit", "3"))
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        view = app.active_tab
+        await wait_until(pilot, lambda: view.state is Activity.EXITED, what="exited")
+        assert view.exit_status is not None and view.exit_status.code == 3
+        assert "LAST-WORDS" in screen_text(view)
+        assert "exit 3" in label_of(app, view)
+        assert any(isinstance(m, TabExited) and m.status.code == 3 for m in messages)
+        first_pid = view.pid
+        # Restart with a new launch (what the model menu does), keeping the session id.
+        session_id = view.session_id
+        launch = AgentLaunch(
+            argv=probe_argv("--print", "SECOND-LIFE", "--echo"),
+            env=child_environment(),
+            cwd=view.launch.cwd,
+        )
+        await view.restart(launch)
+        await ready(pilot, view, "SECOND-LIFE")
+        assert view.running and view.pid != first_pid and view.session_id == session_id
+        assert "LAST-WORDS" in "\n".join(
+            view.terminal.text_line(i) for i in range(view.terminal.total_lines)
+        )
+        log = InputLog(view)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: log.received.endswith(b"w"), what="input after restart")
+
+
+async def test_enter_restarts_an_exited_tab() -> None:
+    app = make_app(probe_tab("--print", "RUN-ONCE", "--exit", "0"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await wait_until(pilot, lambda: view.state is Activity.EXITED, what="exited")
+        first_pid = view.pid
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: view.pid != first_pid, what="restarted")
+        await wait_until(pilot, lambda: screen_text(view).count("RUN-ONCE") == 2, what="rerun")
+
+
+async def test_unstartable_command_is_reported_in_the_tab() -> None:
+    app = make_app(argv_tab(["/nonexistent/heimdall-test-program"]))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await wait_until(pilot, lambda: view.state is Activity.EXITED, what="exited")
+        assert "cannot start" in screen_text(view)
+        assert view.start_error
+
+
+async def test_prefix_twice_sends_the_prefix_byte() -> None:
+    app = make_app(probe_tab("--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        log = InputLog(view)
+        await ready(pilot, view)
+        await pilot.press(PREFIX, PREFIX)
+        await wait_until(pilot, lambda: log.received.endswith(b"\x1d"), what="Ctrl+] byte")
+        # An unknown command key after the prefix is swallowed, not sent.
+        await pilot.press(PREFIX, "z", "k")
+        await wait_until(pilot, lambda: log.received.endswith(b"k"), what="k")
+        assert b"z" not in log.received
+
+
+async def test_help_lists_bindings_and_keymap_remaps() -> None:
+    config = Config()
+    config.keys.bindings = {"next-tab": "f8", "prefix-new-tab": "t"}
+    app = make_app(probe_tab("--stay"), probe_tab("--stay"), config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        one, _two = app.tabs
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: app.active_tab is one, what="f8 next tab")
+        await pilot.press("ctrl+pagedown")  # no longer bound: goes to the child
+        await pilot.pause(0.05)
+        assert app.active_tab is one
+        await pilot.press(PREFIX, "t")
+        await wait_until(pilot, lambda: len(app.tabs) == 3, what="remapped new tab")
+        await pilot.press(PREFIX, "question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        sections = dict(app.help_sections())
+        prefixed = {row[2]: row[0] for row in sections["Prefix commands"]}
+        assert prefixed["prefix-new-tab"].endswith(" t")
+        direct = {row[2]: row[0] for row in sections["Direct keys"]}
+        assert direct["next-tab"] == "f8" and direct["prev-tab"] == "ctrl+pageup"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_claude_code_keys_are_never_taken() -> None:
+    app = make_app(probe_tab("--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        log = InputLog(view)
+        await ready(pilot, view)
+        for key, expected in [
+            ("ctrl+c", b"\x03"), ("ctrl+d", b"\x04"), ("ctrl+r", b"\x12"), ("ctrl+o", b"\x0f"),
+            ("ctrl+t", b"\x14"), ("ctrl+g", b"\x07"), ("ctrl+b", b"\x02"), ("ctrl+l", b"\x0c"),
+            ("ctrl+v", b"\x16"), ("ctrl+z", b"\x1a"), ("ctrl+j", b"\n"), ("ctrl+q", b"\x11"),
+            ("ctrl+p", b"\x10"), ("escape", b"\x1b"), ("shift+tab", b"\x1b[Z"),
+            ("alt+f", b"\x1bf"),
+        ]:
+            await pilot.press(key)
+            await wait_until(pilot, lambda e=expected: log.received.endswith(e), what=key)
+        assert len(app.tabs) == 1 and app.is_running
+
+
+async def test_quitting_leaves_no_process_behind() -> None:
+    stubborn = (
+        "import signal,os,time\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "os.write(1, b'STUBBORN\\r\\n')\n"
+        "while True: time.sleep(1)\n"
+    )
+    family = (
+        "import subprocess,sys,os,time\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        "os.write(1, b'FAMILY\\r\\n')\n"
+        "time.sleep(120)\n"
+    )
+    app = make_app(
+        probe_tab("--echo"),
+        argv_tab([sys.executable, "-c", stubborn]),
+        argv_tab([sys.executable, "-c", family]),
+        argv_tab(["/bin/sh", "-c", "sleep 120 & sleep 120; echo"]),
+    )
+    pids: set[int] = set()
+    async with app.run_test(size=SIZE) as pilot:
+        echo, hard, fam, _shell = app.tabs
+        await ready(pilot, echo)
+        await ready(pilot, hard, "STUBBORN")
+        await ready(pilot, fam, "FAMILY")
+        await pilot.pause(0.2)
+        for view in app.tabs:
+            assert view.pid is not None
+            pids.add(view.pid)
+            pids |= descendants(view.pid)
+        assert len(pids) >= 6  # 4 children + the python grandchild + sleeps
+        await pilot.press(PREFIX, "q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="quit confirm")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.is_running, timeout=15, what="app exit")
+    survivors = [pid for pid in pids if alive(pid)]
+    assert survivors == []

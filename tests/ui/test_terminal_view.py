@@ -1,0 +1,265 @@
+"""TerminalView with real children in real PTYs, driven through Textual's Pilot."""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+
+from app.ui.widgets.terminal_view import TerminalView
+from tests.children.harness import (
+    InputLog,
+    make_app,
+    probe_tab,
+    screen_text,
+    wait_until,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+SIZE = (100, 30)
+
+
+async def started(pilot, view: TerminalView, needle: str = "READY:") -> None:
+    await wait_until(pilot, lambda: needle in screen_text(view), what=f"{needle!r} on screen")
+
+
+async def expect_bytes(pilot, log: InputLog, expected: bytes) -> None:
+    await wait_until(
+        pilot,
+        lambda: log.received.endswith(expected),
+        what=f"child to receive {expected!r}, got {log.received[-40:]!r}",
+    )
+
+
+async def test_keys_arrive_as_xterm_bytes() -> None:
+    app = make_app(probe_tab("--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        assert view is not None
+        log = InputLog(view)
+        await started(pilot, view)
+        cases: list[tuple[str, bytes]] = [
+            ("a", b"a"),
+            ("Z", b"Z"),
+            ("é", "é".encode()),
+            ("ж", "ж".encode()),
+            ("enter", b"\r"),
+            ("tab", b"\t"),
+            ("shift+tab", b"\x1b[Z"),
+            ("backspace", b"\x7f"),
+            ("escape", b"\x1b"),
+            ("up", b"\x1b[A"),
+            ("left", b"\x1b[D"),
+            ("home", b"\x1b[H"),
+            ("delete", b"\x1b[3~"),
+            ("pageup", b"\x1b[5~"),
+            ("f1", b"\x1bOP"),
+            ("f5", b"\x1b[15~"),
+            ("f12", b"\x1b[24~"),
+            ("ctrl+a", b"\x01"),
+            ("ctrl+c", b"\x03"),
+            ("ctrl+r", b"\x12"),
+            ("ctrl+left", b"\x1b[1;5D"),
+            ("shift+up", b"\x1b[1;2A"),
+            ("alt+b", b"\x1bb"),
+        ]
+        for key, expected in cases:
+            await pilot.press(key)
+            await expect_bytes(pilot, log, expected)
+
+
+async def test_application_cursor_keys_when_deckm_is_set() -> None:
+    app = make_app(probe_tab("--modes", "1", "--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        log = InputLog(view)
+        await started(pilot, view)
+        await wait_until(pilot, lambda: view.terminal.mode(1), what="DECCKM set")
+        await pilot.press("up")
+        await expect_bytes(pilot, log, b"\x1bOA")
+        await pilot.press("right")
+        await expect_bytes(pilot, log, b"\x1bOC")
+
+
+async def test_paste_is_bracketed_only_when_the_child_asks() -> None:
+    app = make_app(probe_tab("--modes", "2004", "--echo"), probe_tab("--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        first, second = app.tabs
+        plain_log = InputLog(second)
+        await started(pilot, second)
+        app.post_message(events.Paste("one\ntwo"))
+        await expect_bytes(pilot, plain_log, b"one\rtwo")
+        app.activate(first)
+        bracketed_log = InputLog(first)
+        await started(pilot, first)
+        await wait_until(pilot, lambda: first.terminal.mode(2004), what="2004 set")
+        app.post_message(events.Paste("a\r\nb\x1b[201~c"))
+        await expect_bytes(pilot, bracketed_log, b"\x1b[200~a\rbc\x1b[201~")
+
+
+async def test_focus_events_sent_when_enabled() -> None:
+    app = make_app(probe_tab("--modes", "1004", "--echo"), probe_tab("--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        first, second = app.tabs
+        log = InputLog(first)
+        await started(pilot, first)
+        await wait_until(pilot, lambda: first.terminal.mode(1004), what="1004 set")
+        app.activate(first)
+        await expect_bytes(pilot, log, b"\x1b[I")
+        app.activate(second)
+        await expect_bytes(pilot, log, b"\x1b[O")
+
+
+async def test_mouse_forwarded_only_when_reporting_is_on() -> None:
+    app = make_app(probe_tab("--echo"), probe_tab("--modes", "1000,1006", "--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        plain, mouse = app.tabs
+        # Mouse mode on (SGR): a click at cell (5, 3) arrives as press + release, 1-based.
+        log = InputLog(mouse)
+        await started(pilot, mouse)
+        await wait_until(pilot, lambda: mouse.terminal.mode(1006), what="1006 set")
+        await pilot.click(f"#{mouse.id}", offset=(5, 3))
+        await expect_bytes(pilot, log, b"\x1b[<0;6;4M\x1b[<0;6;4m")
+        await pilot.mouse_down(f"#{mouse.id}", offset=(1, 1))
+        await expect_bytes(pilot, log, b"\x1b[<0;2;2M")
+        await pilot.mouse_up(f"#{mouse.id}", offset=(1, 1))
+        # Mouse mode off: clicks are ours (selection), the child gets nothing.
+        app.activate(plain)
+        plain_log = InputLog(plain)
+        await started(pilot, plain)
+        await pilot.click(f"#{plain.id}", offset=(5, 3))
+        await pilot.press("z")
+        await expect_bytes(pilot, plain_log, b"z")
+        assert b"\x1b[<" not in plain_log.received and b"\x1b[M" not in plain_log.received
+
+
+async def test_resize_reaches_the_child_and_1x1_survives() -> None:
+    app = make_app(probe_tab("--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        log = InputLog(view)
+        await started(pilot, view)
+        first = f"READY:{view.size.width}x{view.size.height}"
+        assert first in screen_text(view)
+        await pilot.resize_terminal(70, 20)
+        await wait_until(pilot, lambda: view.size.width == 70, what="layout")
+        expected = f"SIZE:{view.size.width}x{view.size.height}"
+        await wait_until(pilot, lambda: expected in log.text, what=expected)
+        assert (view.terminal.cols, view.terminal.rows) == (view.size.width, view.size.height)
+        await pilot.resize_terminal(1, 1)
+        await wait_until(pilot, lambda: "SIZE:1x1" in log.text, what="SIZE:1x1")
+        await pilot.press("x")
+        await expect_bytes(pilot, log, b"x")
+        await pilot.resize_terminal(90, 25)
+        await wait_until(pilot, lambda: view.size.width == 90, what="layout")
+        expected = f"SIZE:{view.size.width}x{view.size.height}"
+        await wait_until(pilot, lambda: expected in log.text, what=expected)
+        await pilot.press("y")
+        await expect_bytes(pilot, log, b"y")
+        assert view.terminal.cols == 90
+
+
+async def test_search_finds_a_line_printed_5000_lines_earlier() -> None:
+    app = make_app(probe_tab("--lines", "6000", "--print", "THE-END", "--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await started(pilot, view, "THE-END")
+        assert "line-01000 " not in screen_text(view)
+        await pilot.press("ctrl+right_square_bracket", "slash")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "SearchScreen")
+        for char in "line-01000 ":
+            await pilot.press(char if char != " " else "space")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: view.history_offset > 0, what="scrolled back")
+        await pilot.pause(0.1)
+        assert "line-01000 some filler" in screen_text(view)
+        assert view.search is not None and len(view.search.matches) == 1
+        index, start, _end = view.search.matches[0]
+        assert view.terminal.text_line(index)[start:].startswith("line-01000")
+        # The match is highlighted in the rendered row.
+        row = next(y for y, text in enumerate(view.visible_text()) if "line-01000" in text)
+        strip = view.render_line(row)
+        highlighted = [seg for seg in strip if seg.style and seg.style.bgcolor is not None]
+        assert any("line-01000" in seg.text for seg in highlighted)
+        await pilot.press("escape")
+        # Any key in the terminal returns to live output.
+        await pilot.press("q")
+        await wait_until(pilot, lambda: view.history_offset == 0, what="back to live")
+        assert "THE-END" in screen_text(view)
+
+
+async def test_wheel_scrolls_scrollback_when_mouse_reporting_is_off() -> None:
+    app = make_app(probe_tab("--lines", "200", "--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await started(pilot, view, "line-00200")
+        await pilot.pause(0.05)
+        view.post_message(events.MouseScrollUp(view, 3, 3, 0, -1, 0, False, False, False))
+        await wait_until(pilot, lambda: view.history_offset == 3, what="scrolled 3 lines")
+        await pilot.press("shift+pageup")
+        await wait_until(pilot, lambda: view.history_offset > 3, what="page up")
+        await pilot.press("shift+pagedown", "shift+pagedown")
+        await wait_until(pilot, lambda: view.history_offset == 0, what="page down")
+
+
+async def test_alternate_screen_is_restored() -> None:
+    app = make_app(
+        probe_tab("--print", "MAIN-TEXT", "--alt", "ALT-TEXT", "--alt-seconds", "0.6", "--stay")
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await started(pilot, view, "ALT-TEXT")
+        assert "MAIN-TEXT" not in screen_text(view)
+        assert view.terminal.alt_screen
+        await wait_until(pilot, lambda: not view.terminal.alt_screen, what="alt screen left")
+        await wait_until(pilot, lambda: "MAIN-TEXT" in screen_text(view), what="main restored")
+        assert "ALT-TEXT" not in screen_text(view)
+
+
+async def test_colours_reach_the_rendered_strips() -> None:
+    app = make_app(probe_tab("--colors", "--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await started(pilot, view, "truecolor")
+        await pilot.pause(0.1)
+        row = next(y for y, text in enumerate(view.visible_text()) if "bold-green" in text)
+        segments = {seg.text: seg.style for seg in view.render_line(row) if seg.text.strip()}
+        red = next(style for text, style in segments.items() if "red" in text)
+        assert red.color is not None and red.color.number == 1
+        green = next(style for text, style in segments.items() if "bold-green" in text)
+        assert green.bold
+        true = next(style for text, style in segments.items() if "truecolor" in text)
+        assert true.color.triplet == (10, 200, 30)
+
+
+async def test_garbage_bytes_do_not_break_the_app() -> None:
+    app = make_app(probe_tab("--garbage", "30000", "--print", "STILL-ALIVE", "--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        log = InputLog(view)
+        await started(pilot, view, "AFTER-GARBAGE")
+        await wait_until(pilot, lambda: "STILL-ALIVE" in screen_text(view), what="text after")
+        await pilot.press("k")
+        await expect_bytes(pilot, log, b"k")
+        assert view.running
+
+
+async def test_hidden_tab_parses_but_does_not_render_then_rebuilds() -> None:
+    app = make_app(
+        probe_tab("--pre-sleep", "0.5", "--print", "WHILE-HIDDEN", "--stay"), probe_tab("--stay")
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        hidden, shown = app.tabs
+        assert app.active_tab is shown and not hidden.shown
+        await wait_until(
+            pilot,
+            lambda: any("WHILE-HIDDEN" in hidden.terminal.text_line(i)
+                        for i in range(hidden.terminal.total_lines)),
+            what="hidden tab parsed its output",
+        )
+        assert hidden._strips == []  # nothing built while hidden
+        app.activate(hidden)
+        await pilot.pause(0.1)
+        rendered = "".join(seg.text for y in range(hidden.size.height)
+                           for seg in hidden.render_line(y))
+        assert "WHILE-HIDDEN" in rendered
