@@ -208,8 +208,8 @@ class GatewayHTTP:
 
 def _reason(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
-    if "Connection refused" in text or "Errno 111" in text:
-        return "connection refused"
+    if any(s in text for s in ("Connection refused", "Errno 111", "All connection attempts failed")):
+        return "connection refused (is it running?)"
     return text.splitlines()[0][:200]
 
 
