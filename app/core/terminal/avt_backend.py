@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 import avt
+from rich.cells import cell_len
 
 from .backend import CompactLine, Run
 from .sgr import style_for
@@ -75,6 +76,26 @@ def decode_body(body: str) -> list[Run]:
     return runs
 
 
+_WRAP_MARK = "\u23ce"  # avt appends "⏎" to the debug form of a soft-wrapped line
+
+
+def _has_wrap_mark(runs: list[Run], cells: int) -> bool:
+    """Is the final "⏎" avt's wrap marker rather than a literal character in the last cell?"""
+    if not runs or not runs[-1][0].endswith(_WRAP_MARK):
+        return False
+    return sum(cell_len(text) for text, _ in runs) > cells
+
+
+def _strip_wrap_mark(runs: list[Run], cells: int) -> list[Run]:
+    if _has_wrap_mark(runs, cells):
+        text, params = runs[-1]
+        if len(text) == 1:
+            runs.pop()
+        else:
+            runs[-1] = (text[:-1], params)
+    return runs
+
+
 def _params_for_pen(pen: avt.Pen) -> str:
     """Canonical SGR parameters for a pen (fallback path only)."""
     out = ["0"]
@@ -116,12 +137,17 @@ def _runs_from_cells(line: avt.Line) -> list[Run]:
     return runs
 
 
+# avt 0.17 panics when reflowing a wide character into a single column, so the grid is never
+# narrower than two cells; a 1-column view shows the first column of it.
+MIN_GRID_COLS = 2
+
+
 class AvtBackend:
     """The visible grid lives in avt with no scrollback of its own (the host keeps that)."""
 
     def __init__(self, cols: int, rows: int) -> None:
-        self._vt = avt.Vt(cols, rows, scrollback_limit=0)
-        self._cols, self._rows = cols, rows
+        self._cols, self._rows = max(cols, MIN_GRID_COLS), rows
+        self._vt = avt.Vt(self._cols, rows, scrollback_limit=0)
         self._fast = self._debug_format_ok()
 
     def _debug_format_ok(self) -> bool:
@@ -143,6 +169,8 @@ class AvtBackend:
         for line in lines:
             if self._fast:
                 body = str(line)[6:-2]
+                if body.endswith(_WRAP_MARK) and _has_wrap_mark(decode_body(body), len(line)):
+                    body = body[:-1]
                 last = body.rfind(_SGR_MARK)
                 if body.startswith("0m", last + len(_SGR_MARK)):
                     body = body.rstrip(" ")  # default-attribute padding carries nothing
@@ -158,6 +186,7 @@ class AvtBackend:
         return rows, (self._compact(gone) if gone else [])
 
     def resize(self, cols: int, rows: int) -> list[CompactLine]:
+        cols = max(cols, MIN_GRID_COLS)
         _, gone = self._vt.resize(cols, rows)
         self._cols, self._rows = cols, rows
         return self._compact(gone) if gone else []
@@ -174,7 +203,7 @@ class AvtBackend:
     def row_runs(self, row: int) -> list[Run]:
         line = self._vt[row]
         if self._fast:
-            return decode_body(str(line)[6:-2])
+            return _strip_wrap_mark(decode_body(str(line)[6:-2]), len(line))
         return _runs_from_cells(line)
 
     def row_text(self, row: int) -> str:

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import re
 
-TOKEN = re.compile(
+_TOKEN_TEMPLATE = (
     r"\x1b\[(?P<pcsi>[?<>=][0-?]*[ -/]*[@-~])"  # private-prefixed CSI: modes, queries, kitty
     r"|\x1b\[(?P<icsi>[0-9;:]*[ -/]+[@-~])"  # CSI with intermediates: DECSCUSR, DECSTR, DECRQM
-    r"|\x1b\[(?P<csi>[0-9;]*[cnrMthl]|3J|[0-9;]*:[0-9;:]*m)"  # plain CSIs the host acts on
+    r"|\x1b\[(?P<csi>[0-9;]*[cnrMthl]|3J|{sgr})"  # plain CSIs the host acts on
     r"|(?P<str>\x1b[\]P_^X])"  # OSC / DCS / APC / PM / SOS introducer
     r"|(?P<ris>\x1bc)"
     r"|(?P<bel>\x07)"
     r"|(?P<c1>[\x80-\x9f]+)"  # C1 controls (from UTF-8 U+0080..U+009F): never meaningful here
 )
+# Normally only SGRs with colon sub-parameters or a candidate 8 (conceal) are the host's business;
+# while concealed, every SGR is, to see the reset.
+TOKEN = re.compile(
+    _TOKEN_TEMPLATE.replace("{sgr}", r"[0-9;]*:[0-9;:]*m|(?:[0-9;]*;)?8(?:;[0-9;]*)?m")
+)
+TOKEN_CONCEALED = re.compile(_TOKEN_TEMPLATE.replace("{sgr}", r"[0-9;:]*m"))
 
 # A proper prefix of an escape sequence at the very end of a read: held back for the next read.
 PARTIAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|[ -/]*)\Z")
@@ -41,6 +47,25 @@ DEFAULT_DEC_MODES = frozenset({7, 25})
 
 CURSOR_SHAPES = {0: "block", 1: "block", 2: "block", 3: "underline", 4: "underline", 5: "bar",
                  6: "bar"}
+
+
+def conceal_change(params: str) -> bool | None:
+    """True if an SGR turns conceal on, False if it turns it off, None if it leaves it."""
+    values = params.split(";") if params else [""]
+    result: bool | None = None
+    i = 0
+    while i < len(values):
+        head = values[i].split(":", 1)[0]
+        if head in ("38", "48", "58") and ":" not in values[i]:
+            kind = values[i + 1] if i + 1 < len(values) else ""
+            i += 3 if kind == "5" else 5 if kind == "2" else 1
+            continue
+        if head in ("", "0", "28"):
+            result = False
+        elif head == "8":
+            result = True
+        i += 1
+    return result
 
 
 def parse_params(params: str) -> list[int]:

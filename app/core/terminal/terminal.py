@@ -28,10 +28,22 @@ from .scanner import (
     MAX_PARTIAL,
     PARTIAL_ESCAPE,
     TOKEN,
+    TOKEN_CONCEALED,
+    conceal_change,
     parse_params,
 )
 from .sgr import normalize_colon_sgr, style_for
-from .unicode import CLUSTER_RE, JOIN_RE, JOINS_NEXT, LEADING_RE, NEEDS_CLUSTERING, ClusterTable
+from .unicode import (
+    CLUSTER_RE,
+    JOIN_RE,
+    JOINS_NEXT,
+    LEADING_RE,
+    NEEDS_CLUSTERING,
+    ClusterTable,
+    cluster_width,
+)
+
+_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]")
 
 ReplyCallback = Callable[[bytes], None]
 EventCallback = Callable[[TerminalEvent], None]
@@ -84,6 +96,8 @@ class Terminal:
         self._string_len = 0
         self._clusters = ClusterTable()
         self._last_cluster: str | None = None  # last printed cluster, for split clusters
+        self._concealed = False  # SGR 8: the backend has no conceal, so we print blanks
+        self._search = TOKEN.search
         self._version = _version()
 
     # ------------------------------------------------------------------ public API
@@ -205,9 +219,8 @@ class Terminal:
             pos = self._continue_string(text, 0)
             if pos < 0:
                 return
-        search = TOKEN.search
         while True:
-            m = search(text, pos)
+            m = self._search(text, pos)
             if m is None:
                 tail = text[pos:]
                 esc = tail.rfind("\x1b")
@@ -285,12 +298,23 @@ class Terminal:
             if not text:
                 self._last_cluster = None
                 return
+        if self._concealed:
+            text = _PRINTABLE.sub(self._blank_sub, text)
         self._feed_backend(text)
         ch = text[-1]
         if ch >= " " and ch != "\x7f":
             self._last_cluster = self._clusters.to_text.get(ord(ch), ch)
         else:
             self._last_cluster = None
+
+    def _blank_sub(self, m: re.Match[str]) -> str:
+        ch = m.group(0)
+        cluster = self._clusters.to_text.get(ord(ch), ch)
+        return " " * cluster_width(cluster)
+
+    def _set_concealed(self, on: bool) -> None:
+        self._concealed = on
+        self._search = (TOKEN_CONCEALED if on else TOKEN).search
 
     def _cluster_sub(self, m: re.Match[str]) -> str:
         if m.group("tail") is not None and m.group("base") is None:
@@ -333,6 +357,7 @@ class Terminal:
             self._on_event(event)
 
     def _reset_state(self) -> None:
+        self._set_concealed(False)
         self._modes = set(DEFAULT_DEC_MODES)
         self._insert_mode = False
         self._margins = None
@@ -390,10 +415,15 @@ class Terminal:
     def _plain_csi(self, body: str, raw: str) -> None:
         final = body[-1]
         params = body[:-1]
-        if final == "m":  # only colon SGRs reach here
-            rewritten = normalize_colon_sgr(params)
-            if rewritten:
-                self._feed_backend(f"\x1b[{rewritten}m")
+        if final == "m":  # colon SGRs, conceal candidates, and every SGR while concealed
+            change = conceal_change(params)
+            if change is not None and change != self._concealed:
+                self._set_concealed(change)
+            if ":" in params:
+                params = normalize_colon_sgr(params)
+                if not params:
+                    return
+            self._feed_backend(f"\x1b[{params}m")
         elif final == "c":
             if params in ("", "0"):
                 self._reply("\x1b[?62;22c")
@@ -439,6 +469,7 @@ class Terminal:
             value = parse_params(params)[0] if params else 0
             self._shape = CURSOR_SHAPES.get(value, "block")  # type: ignore[assignment]
         elif inter == "!" and final == "p":  # DECSTR soft reset
+            self._set_concealed(False)
             self._modes -= {1, 6}
             self._modes.add(25)
             self._modes.add(7)
