@@ -230,6 +230,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "heimdall-simulated-anthropic/1"
+    disable_nagle_algorithm = True  # like real servers: no 40 ms Nagle/delayed-ACK stalls per event
     server: _Server
     timeout = IDLE_CONNECTION_TIMEOUT_S
 
