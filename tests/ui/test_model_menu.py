@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Label, Static
 from app.core.gateway.base import ModelInfo
 from app.core.sessions import Session
 from app.core.usage import UsageBook
-from app.ui.screens.model_menu import ModelMenu, format_price, model_rows
+from app.ui.screens.model_menu import ModelMenu, claude_model_id, format_price, model_rows
 from tests.ui.spend_host import HAIKU, SONNET, STYLES, T0, cell, report, screen_text
 
 HOSTILE = ModelInfo("[bold red]x[/]", input_per_mtok=0.5, output_per_mtok=2.0)
@@ -74,6 +74,15 @@ def test_rows_hold_prices_spend_and_estimates() -> None:
     assert plain["mystery-model"][1:7] == ["—", "—", "—", "—", "—", "no price"]
     assert plain["[bold red]x[/]"][0] == "  [bold red]x[/]"
     assert all(isinstance(c, Text) for cells in rows.values() for c in cells)
+
+
+def test_bifrost_style_ids_match_bare_usage_ids() -> None:
+    session, book = tab_with_spend()
+    listed = ModelInfo("anthropic/claude-sonnet-4-5", input_per_mtok=3.0, output_per_mtok=15.0)
+    (key, cells), = model_rows([listed], session, book)
+    assert key == "claude-sonnet-4-5"
+    assert str(cells[0]) == "● anthropic/claude-sonnet-4-5" and str(cells[5]) == "$0.04"
+    assert claude_model_id("openai/gpt-4o") == "openai/gpt-4o"
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -171,7 +180,8 @@ async def test_menu_lists_the_embedded_gateways_models(tmp_path: Path) -> None:
                 await pilot.pause(0.02)
             assert table.row_count == len(expected)
             ids = [str(key.value) for key in table.rows]
-            assert ids == [m.id for m in expected]
+            assert ids == [claude_model_id(m.id) for m in expected]
+            assert "claude-sonnet-4-5-20250929" in ids  # `anthropic/` dropped for --model
     finally:
         await client.http.aclose()
         gateway.stop()

@@ -41,21 +41,28 @@ def format_price(per_mtok: float | None) -> str:
     return f"${per_mtok:,.2f}"
 
 
+def claude_model_id(model_id: str) -> str:
+    """The id to pass to `claude --model`: Bifrost-style `anthropic/claude-x` lists become
+    `claude-x` (the `/anthropic` endpoints take bare ids); other providers keep their prefix."""
+    return model_id.removeprefix("anthropic/")
+
+
 def model_rows(
     models: Sequence[ModelInfo], session: Session, book: UsageBook, *, demo: bool = False
 ) -> list[tuple[str, list[Text]]]:
-    """(model id, cells) per model, in gateway order, the tab's current model marked."""
+    """(id for `--model`, cells) per model, in gateway order, the tab's current model marked."""
     spent = book.session_models(session.id)
     totals = book.session_totals(session.id)
     rows: list[tuple[str, list[Text]]] = []
     for info in models:
-        current = info.id == session.model
+        target = claude_model_id(info.id)
+        current = session.model in (info.id, target)
         name = Text(("● " if current else "  ") + info.id, style="bold" if current else "")
-        cell = spent.get(info.id)
+        cell = spent.get(info.id) or spent.get(target)
         estimate = info.estimate_cost(totals)
         rows.append(
             (
-                info.id,
+                target,
                 [
                     name,
                     Text(format_price(info.input_per_mtok), justify="right"),

@@ -24,7 +24,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 from app.core.gateway.base import GatewayClient, GatewayError, ModelInfo
 from app.core.sessions import ProjectDefaults, Session, SessionStore
 from app.core.worktree import WorktreeError, create_worktree, is_git_repo
-from app.ui.screens.model_menu import format_price
+from app.ui.screens.model_menu import claude_model_id, format_price
 
 DEFAULT_MODEL = "__default__"
 """Select value for "let Claude Code / the gateway decide" (no `--model`)."""
@@ -125,7 +125,7 @@ class NewSessionScreen(ModalScreen[Session | None]):
 
     def _model_options(self) -> list[tuple[Text, str]]:
         options: list[tuple[Text, str]] = [(Text("Claude Code's default"), DEFAULT_MODEL)]
-        options += [(model_label(info), info.id) for info in self.models]
+        options += [(model_label(info), claude_model_id(info.id)) for info in self.models]
         return options
 
     def on_mount(self) -> None:
@@ -145,7 +145,7 @@ class NewSessionScreen(ModalScreen[Session | None]):
         select = self.query_one("#session-model", Select)
         current = select.value
         select.set_options(self._model_options())
-        known = {info.id for info in self.models} | {DEFAULT_MODEL}
+        known = {claude_model_id(info.id) for info in self.models} | {DEFAULT_MODEL}
         select.value = current if current in known else DEFAULT_MODEL
         self._apply_defaults(self.query_one("#session-cwd", Input).value)
 
@@ -160,11 +160,12 @@ class NewSessionScreen(ModalScreen[Session | None]):
         defaults: ProjectDefaults = self.store.defaults_for(path)
         if "model" not in self._touched and defaults.model:
             select = self.query_one("#session-model", Select)
-            if defaults.model not in {info.id for info in self.models} and not self.models:
+            ids = {claude_model_id(info.id) for info in self.models}
+            if defaults.model not in ids and not self.models:
                 # the gateway list is not here (yet): keep the remembered id selectable
                 self.models.append(ModelInfo(defaults.model))
                 select.set_options(self._model_options())
-            if defaults.model in {info.id for info in self.models}:
+            if defaults.model in {claude_model_id(info.id) for info in self.models}:
                 self._from_defaults["model"] = defaults.model
                 select.value = defaults.model
         if "budget" not in self._touched:
