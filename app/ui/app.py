@@ -120,6 +120,36 @@ def _key_names(spec: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+_KEY_DISPLAY = {
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
+    "slash": "/",
+    "question_mark": "?",
+    "backslash": "\\",
+    "pagedown": "PgDn",
+    "pageup": "PgUp",
+    "ctrl": "Ctrl",
+    "shift": "Shift",
+    "alt": "Alt",
+    "space": "Space",
+    "escape": "Esc",
+    "enter": "Enter",
+}
+
+
+def display_keys(spec: str) -> str:
+    """`ctrl+right_square_bracket,f8` -> `Ctrl+], F8` (for help and the status bar)."""
+    shown = []
+    for key in spec.split(","):
+        parts = [part for part in key.strip().split("+") if part]
+        words = [
+            _KEY_DISPLAY.get(part, part.upper() if len(part) <= 3 and part[:1] == "f" else part)
+            for part in parts
+        ]
+        shown.append("+".join(words))
+    return ", ".join(shown)
+
+
 class HeimdallApp(App[int]):
     """Tabs of terminals. See the module docstring for keys and integration points."""
 
@@ -202,23 +232,27 @@ class HeimdallApp(App[int]):
 
     def help_sections(self) -> list[tuple[str, list[HelpRow]]]:
         """The active bindings, grouped, for the help screen (and the README)."""
-        prefix_display = "+".join(p.capitalize() for p in self.config.keys.prefix.split("+"))
-        prefix_display = prefix_display.replace("Right_square_bracket", "]")
+        prefix_display = display_keys(self.config.keys.prefix)
         direct: list[HelpRow] = []
         keymap = self._keymap
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
             keys = keymap.get(binding.id or "", binding.key)
-            direct.append((keys, binding.tooltip or binding.description, binding.id or ""))
+            direct.append(
+                (display_keys(keys), binding.tooltip or binding.description, binding.id or "")
+            )
         for binding in TerminalView.BINDINGS:
             assert isinstance(binding, Binding)
-            direct.append((binding.key, binding.tooltip or binding.description, binding.id or ""))
+            keys = keymap.get(binding.id or "", binding.key)
+            direct.append(
+                (display_keys(keys), binding.tooltip or binding.description, binding.id or "")
+            )
         by_command: dict[str, list[str]] = {}
         for key, command in self._prefix_table.items():
             by_command.setdefault(command.binding_id, []).append(key)
         prefixed: list[HelpRow] = []
         for command in PREFIX_COMMANDS:
-            keys = ", ".join(by_command.get(command.binding_id, []))
+            keys = ", ".join(display_keys(key) for key in by_command.get(command.binding_id, []))
             prefixed.append((f"{prefix_display} {keys}", command.description, command.binding_id))
         prefixed.append((f"{prefix_display} 1-9", "Jump to tab 1-9", ""))
         prefixed.append((f"{prefix_display} {prefix_display}", "Send the prefix key itself", ""))
@@ -251,11 +285,10 @@ class HeimdallApp(App[int]):
             self.set_timer(0.5, gc.freeze)
 
     def _status_text(self) -> Text:
-        prefix = self.config.keys.prefix.replace("ctrl+right_square_bracket", "Ctrl+]")
+        prefix = display_keys(self.config.keys.prefix)
         if self.prefix_armed:
-            shown = {"slash": "/", "question_mark": "?"}
             keys = " ".join(
-                f"{shown.get(command.keys[0], command.keys[0])}:{command.action.replace('_', ' ')}"
+                f"{display_keys(command.keys[0])}:{command.action.replace('_', ' ')}"
                 for command in PREFIX_COMMANDS
             )
             return Text(f" {prefix} … {keys}  1-9:jump ", style="reverse")

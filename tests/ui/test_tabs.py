@@ -201,9 +201,9 @@ async def test_help_lists_bindings_and_keymap_remaps() -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         sections = dict(app.help_sections())
         prefixed = {row[2]: row[0] for row in sections["Prefix commands"]}
-        assert prefixed["prefix-new-tab"].endswith(" t")
+        assert prefixed["prefix-new-tab"] == "Ctrl+] t"
         direct = {row[2]: row[0] for row in sections["Direct keys"]}
-        assert direct["next-tab"] == "f8" and direct["prev-tab"] == "ctrl+pageup"
+        assert direct["next-tab"] == "F8" and direct["prev-tab"] == "Ctrl+PgUp"
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
@@ -264,3 +264,71 @@ async def test_quitting_leaves_no_process_behind() -> None:
         await wait_until(pilot, lambda: not app.is_running, timeout=15, what="app exit")
     survivors = [pid for pid in pids if alive(pid)]
     assert survivors == []
+
+
+@pytest.mark.claude
+@pytest.mark.timeout(120)
+async def test_real_claude_code_in_two_tabs(fake_upstream, tmp_path) -> None:
+    """Two real Claude Code tabs against the simulated upstream: prompt, reply, AI title in the
+    label, Ctrl+C twice exits 0, quitting leaves nothing behind."""
+    from tests.claude_support import claude_binary, claude_test_env
+
+    binary = claude_binary()
+
+    def factory(request):
+        home = tmp_path / (request.name or "tab")
+        home.mkdir(exist_ok=True)
+        env = claude_test_env(home, fake_upstream.url)
+        return AgentLaunch(argv=[binary], env=env, cwd=home)
+
+    config = Config()
+    config.ui.sidebar = False
+    from app.ui.app import HeimdallApp, TabRequest
+
+    app = HeimdallApp(
+        config,
+        launch_factory=factory,
+        initial_tabs=[TabRequest(name="first"), TabRequest(name="second")],
+        freeze_gc=False,
+    )
+    pids: set[int] = set()
+    async with app.run_test(size=(120, 40)) as pilot:
+        first, second = app.tabs
+        for view, prompt in ((first, "please write a haiku"), (second, "hello there")):
+            app.activate(view)
+            await wait_until(
+                pilot, lambda v=view: "for shortcuts" in screen_text(v), timeout=40, what="prompt"
+            )
+            for char in prompt:
+                await pilot.press("space" if char == " " else char)
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+        for view in (first, second):
+            await wait_until(
+                pilot, lambda v=view: "FAKE-REPLY" in screen_text(v), timeout=40, what="reply"
+            )
+            pids.add(view.pid)
+            pids |= descendants(view.pid)
+        # The AI title (OSC 0) becomes the label once the user-given name is cleared. (Claude
+        # Code asks for a title only for prompts that say something, hence the haiku.)
+        first.custom_name = None
+        await wait_until(
+            pilot,
+            lambda: first.activity.display_title.startswith("Fake title"),
+            timeout=20,
+            what=f"AI title (title now {first.terminal.title!r})",
+        )
+        app._refresh_tabs()
+        await wait_until(pilot, lambda: "Fake title" in label_of(app, first), what="label")
+        app.activate(first)
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: "again to exit" in screen_text(first), what="hint")
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: first.exit_status is not None, timeout=20, what="exit")
+        assert first.exit_status.code == 0
+        await wait_until(pilot, lambda: "exit 0" in label_of(app, first), what="exit badge")
+        await pilot.press(PREFIX, "q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.is_running, timeout=20, what="app exit")
+    assert [pid for pid in pids if alive(pid)] == []

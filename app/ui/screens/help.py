@@ -31,9 +31,9 @@ class HelpScreen(ModalScreen[None]):
             yield Label("Heimdall keys", id="help-title")
             for title, rows in self.sections:
                 table = Table(title=title, title_justify="left", expand=True, box=None)
-                table.add_column("Keys", no_wrap=True, style="bold")
-                table.add_column("Action")
-                table.add_column("Binding id (config [keys.bindings])", style="dim")
+                table.add_column(Text("Keys"), no_wrap=True, style="bold")
+                table.add_column(Text("Action"))
+                table.add_column(Text("Binding id ([keys.bindings])"), style="dim")
                 for keys, description, binding_id in rows:
                     table.add_row(Text(keys), Text(description), Text(binding_id))
                 yield Static(table, classes="help-table")
