@@ -8,15 +8,19 @@ loopback Anthropic upstream (the simulated one). Readiness: `/health/liveliness`
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from app.gateway.simulated import SimulatedUpstream
 
 DEFAULT_VENV = Path(__file__).resolve().parents[2] / ".test-deps" / "litellm"
 MASTER_KEY = "sk-master-heimdall-test"
@@ -150,3 +154,40 @@ def start_litellm(workdir: Path, upstream_url: str, *, timeout: float = 60.0) ->
 
 def cleanup(workdir: Path) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@dataclass
+class LiteLLMStack:
+    """The simulated Anthropic upstream and a LiteLLM proxy in front of it."""
+
+    upstream: SimulatedUpstream
+    proxy: LiteLLMProxy
+
+
+_shared: LiteLLMStack | None = None
+
+
+def shared_stack() -> LiteLLMStack:
+    """One proxy per test process (startup costs ~10 s), stopped at exit.
+
+    Tests must use fresh session ids: the proxy's Prometheus counters are cumulative.
+    """
+    global _shared
+    if _shared is None or _shared.proxy.process.poll() is not None:
+        upstream = SimulatedUpstream()
+        upstream.start()
+        workdir = Path(tempfile.mkdtemp(prefix="heimdall-litellm-"))
+        try:
+            proxy = start_litellm(workdir, upstream.url)
+        except BaseException:
+            upstream.stop()
+            raise
+        _shared = LiteLLMStack(upstream, proxy)
+
+        def stop(stack: LiteLLMStack = _shared, workdir: Path = workdir) -> None:
+            stack.proxy.stop()
+            stack.upstream.stop()
+            cleanup(workdir)
+
+        atexit.register(stop)
+    return _shared

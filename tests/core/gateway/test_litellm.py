@@ -7,17 +7,15 @@ proxy's Prometheus counters are cumulative.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
 from app.core.gateway.base import GatewayAuthError, HealthStatus, SessionRef
 from app.core.gateway.litellm import LiteLLMClient
-from app.gateway.simulated import SimulatedUpstream, SimulatedUsage
-from tests.fakes.litellm import MASTER_KEY, USER_HEADER, LiteLLMProxy, start_litellm
+from app.gateway.simulated import SimulatedUsage
+from tests.fakes.litellm import MASTER_KEY, USER_HEADER, shared_stack
+from tests.fakes.litellm import LiteLLMStack as Stack
 
 pytestmark = [pytest.mark.litellm, pytest.mark.timeout(180)]
 
@@ -38,22 +36,9 @@ def expected_cost(model: str, usage: SimulatedUsage) -> float:
     ) / 1_000_000
 
 
-@dataclass
-class Stack:
-    upstream: SimulatedUpstream
-    proxy: LiteLLMProxy
-
-
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    upstream = SimulatedUpstream()
-    upstream.start()
-    proxy = start_litellm(Path(tmp_path_factory.mktemp("litellm")), upstream.url)
-    try:
-        yield Stack(upstream, proxy)
-    finally:
-        proxy.stop()
-        upstream.stop()
+def stack() -> Stack:
+    return shared_stack()
 
 
 def send(stack: Stack, session: str, model: str, *, stream: bool = False, text: str = "hi") -> httpx.Response:
