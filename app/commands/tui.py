@@ -11,7 +11,7 @@ from app.config import Config
 def run(args: argparse.Namespace, config: Config) -> int:
     from app.ui.app import HeimdallApp, TabRequest
 
-    app = HeimdallApp(config, initial_tabs=[TabRequest()])
+    app = HeimdallApp(config, initial_tabs=[TabRequest()], handle_signals=True)
     # No child may outlive Heimdall, whatever way the process ends.
     atexit.register(app.kill_children_now)
     result = app.run()

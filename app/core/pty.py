@@ -82,6 +82,26 @@ def get_window_size(fd: int) -> tuple[int, int]:
     return cols, rows
 
 
+def _live_group_members(pgid: int) -> list[int]:
+    """Pids in process group `pgid` that are not zombies (Linux /proc scan)."""
+    members = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return members
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b") ", 1)[-1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            members.append(int(entry))
+    return members
+
+
 def _make_controlling_terminal() -> None:
     # Runs in the child between fork and exec, after setsid(): adopt the PTY slave (already on
     # fd 0) as the controlling terminal, so SIGWINCH, SIGHUP and job control behave as in a
@@ -241,20 +261,31 @@ class PtySession:
     async def close(
         self, hangup_timeout: float = HANGUP_TIMEOUT, terminate_timeout: float = TERMINATE_TIMEOUT
     ) -> ExitStatus | None:
-        """End the child: SIGHUP to its group, then SIGTERM, then SIGKILL, each after a timeout."""
+        """End the child and everything in its process group: SIGHUP, then SIGTERM, then SIGKILL.
+
+        Each step waits (up to its timeout) until the child has exited *and* its process group is
+        empty, so a grandchild that ignores SIGHUP (`nohup`, `trap "" HUP`) cannot outlive us.
+        """
         if self.pid is None:
             return None
+        loop = asyncio.get_running_loop()
         for signum, timeout in (
             (signal.SIGHUP, hangup_timeout),
             (signal.SIGTERM, terminate_timeout),
             (signal.SIGKILL, 5.0),
         ):
-            if self.exit_status is not None:
+            if self.exit_status is not None and self._group_gone():
                 break
-            self.send_signal(signum)
-            self.send_signal(signum, group=False)  # in case it left our process group
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.wait()), timeout)
+            self._signal_group(signum)
+            deadline = loop.time() + timeout
+            while loop.time() < deadline:
+                if self.exit_status is None:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(self.wait()), 0.02)
+                elif self._group_gone():
+                    break
+                else:
+                    await asyncio.sleep(0.02)  # only while closing: the group has no fd to watch
         if self.exit_status is None:
             self._reap(block=True)
         self._release()
@@ -262,20 +293,45 @@ class PtySession:
 
     def kill_now(self) -> None:
         """Synchronous last resort for interpreter shutdown: SIGHUP, short wait, SIGKILL, reap."""
-        if self.pid is None or self.exit_status is not None:
+        if self.pid is None:
+            return
+        if self.exit_status is not None and self._group_gone():
             self._release()
             return
-        self.send_signal(signal.SIGHUP)
+        self._signal_group(signal.SIGHUP)
         deadline = time.monotonic() + 0.3
         while time.monotonic() < deadline:
-            if self._reap(block=False):
+            if self._reap(block=False) and self._group_gone():
                 break
             time.sleep(0.01)
-        if self.exit_status is None:
-            self.send_signal(signal.SIGKILL)
-            self.send_signal(signal.SIGKILL, group=False)
+        if self.exit_status is None or not self._group_gone():
+            self._signal_group(signal.SIGKILL)
             self._reap(block=True)
         self._release()
+
+    def _signal_group(self, signum: int) -> None:
+        """Signal the child's process group, and the child itself in case it left the group."""
+        assert self.pid is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signum)
+        if self.exit_status is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.pid, signum)
+
+    def _group_gone(self) -> bool:
+        """True when no process is left in the child's process group (zombies aside)."""
+        if self.pid is None:
+            return True
+        try:
+            os.killpg(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        if self.exit_status is None:
+            return False
+        # Only zombies waiting for init may remain: look for a live member.
+        return not _live_group_members(self.pid)
 
     # -- event loop callbacks -------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,12 +194,14 @@ class HeimdallApp(App[int]):
         launch_factory: LaunchFactory | None = None,
         initial_tabs: list[TabRequest] | None = None,
         freeze_gc: bool = True,
+        handle_signals: bool = False,
     ) -> None:
         super().__init__()
         self.config = config
         self.launch_factory: LaunchFactory = launch_factory or self.default_launch
         self.initial_tabs = [TabRequest()] if initial_tabs is None else list(initial_tabs)
         self.freeze_gc = freeze_gc
+        self.handle_signals = handle_signals
         self.frame_clock = FrameClock(config.terminal.max_fps, config.terminal.background_fps)
         self.tabs: list[TerminalView] = []
         self.active_tab: TerminalView | None = None
@@ -279,6 +282,11 @@ class HeimdallApp(App[int]):
         for request in self.initial_tabs:
             await self.open_tab(request)
         self.set_interval(ACTIVITY_POLL_SECONDS, self._poll_activity)
+        if self.handle_signals:
+            # `kill heimdall` or a closed terminal window: end the children first, then exit.
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(signum, lambda: self.call_later(self.shutdown))
         if self.freeze_gc:
             # Everything alive after startup is long-lived: keep it out of every GC pass
             # (event-loop p99 under flood 21 -> 7 ms in the reference measurements).

@@ -192,3 +192,16 @@ async def test_idle_child_registers_no_timers() -> None:
     await asyncio.sleep(0.2)
     assert len(getattr(loop, "_scheduled", [])) <= timers_before
     await session.close()
+
+
+async def test_close_ends_a_grandchild_that_ignores_hangup_after_its_parent_died() -> None:
+    # The shell dies of SIGHUP; its child ignores HUP and TERM and must still not survive.
+    script = 'sh -c \'trap "" HUP TERM; echo STUB:$$; while :; do sleep 0.2; done\'; exit 0'
+    session, sink = spawn(argv=["/bin/sh", "-c", script])
+    await sink.wait_for("STUB:")
+    grandchild = int(sink.text.split("STUB:")[1].split()[0])
+    await session.close(hangup_timeout=0.3, terminate_timeout=0.3)
+    deadline = asyncio.get_running_loop().time() + 5
+    while alive(grandchild) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+    assert not alive(grandchild)

@@ -245,10 +245,12 @@ async def test_quitting_leaves_no_process_behind() -> None:
         argv_tab([sys.executable, "-c", stubborn]),
         argv_tab([sys.executable, "-c", family]),
         argv_tab(["/bin/sh", "-c", "sleep 120 & sleep 120; echo"]),
+        argv_tab(["/bin/sh", "-c", "sh -c 'trap \"\" HUP TERM; echo IGNORES; sleep 120'; exit"]),
     )
     pids: set[int] = set()
     async with app.run_test(size=SIZE) as pilot:
-        echo, hard, fam, _shell = app.tabs
+        echo, hard, fam, _shell, ignorer = app.tabs
+        await ready(pilot, ignorer, "IGNORES")
         await ready(pilot, echo)
         await ready(pilot, hard, "STUBBORN")
         await ready(pilot, fam, "FAMILY")
