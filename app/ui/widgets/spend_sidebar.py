@@ -23,6 +23,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Label, ProgressBar, Sparkline, Static
 
@@ -95,6 +96,10 @@ class TabSpendCard(Vertical):
         self._ready = False
 
     def on_mount(self) -> None:
+        # nested containers compose after this card's Mount: draw once they are all there
+        self.call_after_refresh(self._first_draw)
+
+    def _first_draw(self) -> None:
         self._ready = True
         if self._pending is not None:
             session, book, active, expanded, demo, compact = self._pending
@@ -121,7 +126,14 @@ class TabSpendCard(Vertical):
              demo: bool, compact: bool = False) -> None:
         self._pending = (session, book, active, expanded, demo, compact)
         if not self._ready:
-            return  # drawn by on_mount
+            return  # drawn by _first_draw
+        try:
+            self._draw(session, book, active=active, expanded=expanded, demo=demo, compact=compact)
+        except NoMatches:  # not fully composed yet (very busy app): try again next frame
+            self.call_after_refresh(self._first_draw)
+
+    def _draw(self, session: Session, book: UsageBook, *, active: bool, expanded: bool,
+              demo: bool, compact: bool) -> None:
         sid = session.id
         totals = book.session_totals(sid)
         digits = 6 if expanded else 2
