@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -181,13 +182,17 @@ class BifrostFake:
         auto_complete: bool = True,
         prices: dict[str, FakePrice] | None = None,
         version: str = "v2.2.5",
+        port: int = 0,
     ) -> None:
+        self.port = port
         self.admin = admin
         """(username, password) turns on dashboard auth for /api/*; None leaves it off."""
         self.enforce_vk = enforce_vk
         self.complete_delay = complete_delay
         self.auto_complete = auto_complete
         self.prices = dict(PRICES if prices is None else prices)
+        self.detail_prices: dict[str, FakePrice] | None = None
+        """Prices `/api/models/details` reports when they differ from the cost engine's (tests)."""
         self.version = version
         self.usage = FakeUsage()
         self.usage_by_model: dict[str, FakeUsage] = {}
@@ -208,9 +213,12 @@ class BifrostFake:
         class Handler(_Handler):
             owner = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="bifrost-fake", daemon=True)
+        server = self._server
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.05), name="bifrost-fake", daemon=True
+        )
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         return self.url
@@ -862,6 +870,11 @@ class BifrostFake:
         return False
 
 
+def _per_token_float(per_mtok: float) -> float:
+    """USD per token as Go would print the datasheet value (shortest repr, e.g. 8e-07)."""
+    return float(Decimal(repr(per_mtok)) / 1_000_000)
+
+
 def _per_token(per_mtok: float) -> str:
     return format(per_mtok / 1_000_000, ".12f").rstrip("0").rstrip(".")
 
@@ -1059,12 +1072,12 @@ class _Handler(BaseHTTPRequestHandler):
                     "context_length": 200000,
                     "max_input_tokens": 200000,
                     "max_output_tokens": 64000,
-                    "input_cost_per_token": p.input / 1e6,
-                    "output_cost_per_token": p.output / 1e6,
-                    "cache_creation_input_token_cost": p.cache_write / 1e6,
-                    "cache_read_input_token_cost": p.cache_read / 1e6,
+                    "input_cost_per_token": _per_token_float(p.input),
+                    "output_cost_per_token": _per_token_float(p.output),
+                    "cache_creation_input_token_cost": _per_token_float(p.cache_write),
+                    "cache_read_input_token_cost": _per_token_float(p.cache_read),
                 }
-                for m, p in fake.prices.items()
+                for m, p in (fake.detail_prices or fake.prices).items()
             ]
             try:
                 limit = int(query.get("limit", "20"))

@@ -114,7 +114,8 @@ def per_token_to_per_mtok(value: Any) -> float | None:
     if value is None or value == "":
         return None
     try:
-        return float(Decimal(str(value)) * 1_000_000)
+        # Rounded to a nano-dollar per MTok: undoes binary noise such as 8.000000000000001e-07.
+        return round(float(Decimal(str(value)) * 1_000_000), 9)
     except (InvalidOperation, ValueError):
         return None
 
