@@ -130,6 +130,10 @@ class ModelMenu(ModalScreen[str | None]):
             yield Label(Text(hint), classes="dialog-hint")
 
     def on_mount(self) -> None:
+        # nested containers may compose after this screen's Mount: set up on the next frame
+        self.call_after_refresh(self._setup)
+
+    def _setup(self) -> None:
         table = self.query_one("#model-table", DataTable)
         for column in COLUMNS:
             table.add_column(Text(column), key=column)

@@ -129,6 +129,10 @@ class NewSessionScreen(ModalScreen[Session | None]):
         return options
 
     def on_mount(self) -> None:
+        # nested rows may compose after this screen's Mount: set up on the next frame
+        self.call_after_refresh(self._setup)
+
+    def _setup(self) -> None:
         self._apply_defaults(self.initial_cwd)
         if not self.models and self.client is not None:
             self._load_models()

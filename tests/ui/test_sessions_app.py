@@ -1,0 +1,155 @@
+"""End to end: real Claude Code tabs -> embedded gateway -> simulated upstream, the sidebar's exact
+money, a model switch that keeps the conversation, and tabs that come back after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Label
+
+from app.commands.demo import build_demo_app, start_demo_stack
+from app.config import Config
+from app.core.gateway.base import ModelInfo
+from app.core.sessions import SessionStore
+from app.ui.gateway_app import SessionsApp
+from app.ui.screens.model_menu import ModelMenu, claude_model_id
+from app.ui.widgets.spend_sidebar import TabSpendCard, format_usd
+from app.ui.widgets.terminal_view import TerminalView
+from tests.claude_support import claude_binary
+
+pytestmark = [pytest.mark.claude, pytest.mark.timeout(240)]
+
+SONNET = "claude-sonnet-4-5-20250929"
+HAIKU = "claude-haiku-4-5-20251001"
+
+
+def tab_text(view: TerminalView) -> str:
+    term = view.terminal
+    return "\n".join(term.text_line(i) for i in range(term.total_lines))
+
+
+async def wait_until(pilot, check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def ready(view: TerminalView) -> bool:
+    return "? for shortcuts" in tab_text(view)
+
+
+def unit_cost(info: ModelInfo) -> float:
+    """One simulated request: 1200 in, 345 out, 2048 cache read (the demo's fixed usage)."""
+    assert info.input_per_mtok is not None and info.output_per_mtok is not None
+    assert info.cache_read_per_mtok is not None
+    return (1200 * info.input_per_mtok + 345 * info.output_per_mtok
+            + 2048 * info.cache_read_per_mtok) / 1e6
+
+
+async def test_three_tabs_exact_spend_model_switch_and_restart(tmp_path: Path) -> None:
+    claude = claude_binary()
+    config = Config()
+    config.gateway.refresh_seconds = 0.5
+    stack = start_demo_stack(config, root=tmp_path / "demo")
+    try:
+        prices = {claude_model_id(m.id): m for m in await stack.client.models()}
+        app = build_demo_app(config, stack, tabs=3, claude_bin=claude, freeze_gc=False)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_until(pilot, lambda: len(app.tabs) == 3 and all(map(ready, app.tabs)),
+                             "three Claude Code prompts")
+            sessions = app.open_sessions()
+            assert [s.name for s in sessions] == ["api-fix", "docs", "refactor"]
+            for index, view in enumerate(app.tabs):
+                app.activate(view)
+                await pilot.pause()
+                await pilot.press(*f"hello {index}", "enter")
+            for view in app.tabs:
+                await wait_until(pilot, lambda v=view: "FAKE-REPLY" in tab_text(v), "a reply")
+            expected = {}
+            gateway_report = None
+            for _ in range(400):
+                app.spend.refresh_now()
+                await pilot.pause(0.1)
+                gateway_report = await stack.client.usage([s.id for s in sessions])
+                book = app.spend.book
+                if all(book.session_totals(s.id).requests >= 1 for s in sessions) and all(
+                    book.spent(s.id) == gateway_report.sessions[s.id].totals.cost_usd
+                    or abs(book.spent(s.id) - gateway_report.sessions[s.id].totals.cost_usd) < 1e-12
+                    for s in sessions
+                ):
+                    break
+            book = app.spend.book
+            for session in sessions:
+                cells = book.session_models(session.id)
+                assert list(cells) == [session.model], cells  # every request on the tab's model
+                requests = cells[session.model].requests
+                expected[session.id] = requests * unit_cost(prices[session.model])
+                assert book.spent(session.id) == pytest.approx(expected[session.id], abs=1e-9)
+                card = next(c for c in app.query(TabSpendCard) if c.session_id == session.id)
+                shown = str(card.query_one(".card-cost", Label).content)
+                assert shown == format_usd(expected[session.id], demo=True)
+            by_model = book.model_totals()
+            assert by_model[SONNET].cost_usd == pytest.approx(
+                expected[sessions[0].id] + expected[sessions[2].id], abs=1e-9)
+            assert by_model[HAIKU].cost_usd == pytest.approx(expected[sessions[1].id], abs=1e-9)
+            assert book.totals().cost_usd == pytest.approx(gateway_report.total_cost_usd, abs=1e-9)
+
+            # switch tab 2 (haiku) to sonnet from the model menu
+            docs_view, docs = app.tabs[1], sessions[1]
+            app.activate(docs_view)
+            await pilot.pause()
+            app.open_model_menu(docs_view)
+            await wait_until(pilot, lambda: isinstance(app.screen, ModelMenu)
+                             and bool(app.screen.query(DataTable)), "the model menu")
+            table = app.screen.query_one(DataTable)
+            await wait_until(pilot, lambda: table.row_count > 0, "the gateway's models")
+            keys = [str(k.value) for k in table.rows]
+            table.move_cursor(row=keys.index(SONNET))
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: docs.model == SONNET and docs_view.running
+                             and ready(docs_view) and "--resume" in docs_view.launch.argv,
+                             "the tab restarted on sonnet")
+            assert docs_view.launch.argv[-2:] == ["--model", SONNET] or SONNET in docs_view.launch.argv
+            assert [m.model for m in docs.model_history] == [HAIKU, SONNET]
+            before = len(stack.upstream.requests())
+            await pilot.press(*"again", "enter")
+            await wait_until(pilot, lambda: f"from model={SONNET}" in tab_text(docs_view),
+                             "a sonnet reply in tab 2")
+            main_calls = [r for r in stack.upstream.requests()[before:]
+                          if r["path"].startswith("/v1/messages") and "again" in json.dumps(r["body"])]
+            assert main_calls and main_calls[-1]["body"]["model"] == SONNET
+            assert "hello 1" in json.dumps(main_calls[-1]["body"]["messages"])  # conversation kept
+            for _ in range(400):
+                app.spend.refresh_now()
+                await pilot.pause(0.1)
+                if set(app.spend.book.session_models(docs.id)) == {HAIKU, SONNET}:
+                    break
+            split = app.spend.book.session_models(docs.id)
+            assert set(split) == {HAIKU, SONNET}
+            assert split[HAIKU].cost_usd == pytest.approx(expected[docs.id], abs=1e-9)
+            ids = [s.id for s in sessions]
+            await app.shutdown()
+
+        # restart: the same three sessions come back, resumed, with their spend
+        store = SessionStore(stack.root / "sessions.json")
+        assert [s.id for s in store.load()] == ids
+        again = SessionsApp(config, stack.client, store, claude_bin=claude, base_env=stack.env,
+                            demo=True, freeze_gc=False)
+        async with again.run_test(size=(160, 48)) as pilot:
+            await wait_until(pilot, lambda: len(again.tabs) == 3 and all(map(ready, again.tabs)),
+                             "three resumed tabs")
+            assert [v.session_id for v in again.tabs] == ids
+            assert all("--resume" in v.launch.argv for v in again.tabs)
+            assert SONNET in again.tabs[1].launch.argv
+            await wait_until(pilot, lambda: again.spend.book.spent(ids[0]) > 0, "spend after restart")
+            assert again.spend.book.spent(ids[0]) == pytest.approx(expected[ids[0]], abs=1e-9)
+            await again.shutdown()
+    finally:
+        await stack.client.aclose()
+        stack.stop()
