@@ -239,11 +239,16 @@ class ClaudeScreen:
 
     async def wait_ready(self, timeout: float = 30.0) -> float:
         """Wait for Claude Code's prompt footer; returns seconds since start."""
-        await self.wait_until(
-            lambda: any(marker in self.screen_text() for marker in READY_MARKERS),
-            timeout,
-            what="the Claude Code prompt footer",
-        )
+
+        def ready() -> bool:
+            if self.exit_status is not None:
+                raise AssertionError(
+                    f"Claude Code exited ({self.exit_status.describe()}) before its prompt; "
+                    f"screen:\n{self.screen_text()}"
+                )
+            return any(marker in self.screen_text() for marker in READY_MARKERS)
+
+        await self.wait_until(ready, timeout, what="the Claude Code prompt footer")
         assert self.started_at is not None
         return time.monotonic() - self.started_at
 

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 TERMINAL_IDENTITY_VARS = frozenset(
@@ -314,8 +315,74 @@ def transcript_path(session_id: str, config_dir: Path) -> Path | None:
     return matches[0] if matches else None
 
 
+class SessionState(StrEnum):
+    """What Claude Code has on disk for a session id, which decides how a tab can restart."""
+
+    NEW = "new"
+    """No transcript: launch with `--session-id <uuid>`."""
+    CONVERSATION = "conversation"
+    """At least one message saved: launch with `--resume <uuid>`."""
+    UNUSABLE = "unusable"
+    """A transcript without messages (e.g. only the AI title was saved before the child was
+    killed): Claude Code answers "Session ID ... is already in use" to `--session-id` and
+    "No conversation found" to `--resume`, so the tab needs a fresh session id."""
+
+
+_MESSAGE_TYPES = frozenset({"user", "assistant"})
+
+
+def _transcript_entries(path: Path) -> list[dict[str, object]]:
+    entries: list[dict[str, object]] = []
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return entries
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line being written right now
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
+def session_state(session_id: str, config_dir: Path) -> SessionState:
+    path = transcript_path(session_id, config_dir)
+    if path is None:
+        return SessionState.NEW
+    if any(entry.get("type") in _MESSAGE_TYPES for entry in _transcript_entries(path)):
+        return SessionState.CONVERSATION
+    return SessionState.UNUSABLE
+
+
 def can_resume(session_id: str, config_dir: Path) -> bool:
-    return transcript_path(session_id, config_dir) is not None
+    return session_state(session_id, config_dir) is SessionState.CONVERSATION
+
+
+def turn_saved(session_id: str, config_dir: Path) -> bool:
+    """Whether the last turn has reached the transcript.
+
+    Claude Code writes a turn's entries in a batch ~0.02-0.2 s *after* the reply is on screen,
+    not always in file order (measured, 2.1.197); a child ended before the batch lands loses the
+    turn, or the whole session when it was the first. Before ending a child to restart it (model
+    switch), wait until this is true: the newest message-like entry, by its `timestamp`, is the
+    `turn_duration` marker that closes a turn.
+    """
+    path = transcript_path(session_id, config_dir)
+    if path is None:
+        return False
+    newest: tuple[str, int, dict[str, object]] | None = None
+    for order, entry in enumerate(_transcript_entries(path)):
+        if entry.get("type") not in ("user", "assistant", "system"):
+            continue
+        key = (str(entry.get("timestamp") or ""), order, entry)
+        if newest is None or key[:2] >= newest[:2]:
+            newest = key
+    if newest is None:
+        return False
+    last = newest[2]
+    return last.get("type") == "system" and last.get("subtype") == "turn_duration"
 
 
 def seed_gateway_models(

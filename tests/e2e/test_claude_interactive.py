@@ -1,0 +1,59 @@
+"""The real Claude Code TUI in a real PTY, rendered by Heimdall's emulator.
+
+One session end to end the way a tab hosts it: the launch comes from `claude_launch`, the screen
+is read from `app.core.terminal.Terminal`, keys go in as a user types them. Checks the prompt
+footer, a reply on screen, the AI title arriving as an OSC title, and Ctrl+C twice exiting 0.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from app.core.agents import claude_launch
+from app.gateway.simulated import SimulatedUpstream
+from tests.claude_support import ClaudeScreen, claude_binary, claude_test_env
+
+pytestmark = [pytest.mark.claude, pytest.mark.timeout(120)]
+
+
+async def test_prompt_reply_title_and_exit(tmp_path: Path, fake_upstream: SimulatedUpstream) -> None:
+    session_id = str(uuid.uuid4())
+    work = tmp_path / "work"
+    work.mkdir()
+    env = claude_test_env(tmp_path, fake_upstream.url)
+    gateway_env = {"ANTHROPIC_CUSTOM_HEADERS": "x-bf-lh-session: tab-1"}
+    launch = claude_launch(
+        claude_binary(), session_id, model="fake-sonnet", resume=False, cwd=work,
+        gateway_env=gateway_env, base_env={**env, "TMUX": "/tmp/tmux-1/default,1,0"},
+    )
+    screen = ClaudeScreen(launch.argv, launch.env, launch.cwd, cols=100, rows=30).start()
+    try:
+        await screen.wait_ready()
+        assert "fake-sonnet" in screen.screen_text()  # the header shows the model we passed
+
+        await screen.submit("please fix the login bug")
+        reply = await screen.wait_for_text(re.compile(r"FAKE-REPLY #(\d+) from model=fake-sonnet: Hi there!"))
+        assert isinstance(reply, re.Match)
+        main_call = fake_upstream.wait_for_request(lambda e: e["n"] == int(reply.group(1)))
+        assert main_call["headers"]["x-claude-code-session-id"] == session_id
+        assert main_call["headers"]["x-bf-lh-session"] == "tab-1"
+        assert main_call["body"]["model"] == "fake-sonnet"
+
+        # The title call's JSON becomes the terminal title: `✳ Fake title <n>` once idle.
+        title_call = fake_upstream.wait_for_request(lambda e: "title" in e["note"])
+        expected_title = f"Fake title {title_call['n']}"
+        await screen.wait_until(lambda: screen.title.endswith(expected_title), 10, "the AI title")
+        assert any(expected_title in title for title in screen.titles)
+
+        screen.write(b"\x03")
+        await screen.wait_for_text("again to exit")
+        screen.write(b"\x03")
+        status = await screen.wait_exit()
+        assert status.code == 0
+        assert screen.title == ""  # Claude Code clears the title on exit
+    finally:
+        await screen.close()
