@@ -220,3 +220,46 @@ def test_bifrost_credentials_from_keyring_are_used(
         assert cli(capsys, "auth", "set-admin", "--username", "admin", "--stdin")[0] == 0
         code, out, _ = cli(capsys, "usage", "--json", "--gateway", fake.url)
         assert code == 0 and len(json.loads(out)["sessions"]) == 3
+
+
+def test_real_process_usage_json(bifrost: BifrostFake) -> None:
+    import subprocess
+    import sys
+
+    fill(bifrost)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "usage",
+            "--json",
+            "--gateway",
+            bifrost.url,
+            "--gateway-kind",
+            "bifrost",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    assert out.returncode == 0, out.stderr
+    assert {s["session"] for s in json.loads(out.stdout)["sessions"]} == {"s-one", "s-two", "s-three"}
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "models",
+            "--gateway",
+            "http://192.0.2.1:8080",
+            "--gateway-kind",
+            "bifrost",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    assert bad.returncode == 1 and "refusing plain http://" in bad.stderr and bad.stdout == ""

@@ -72,10 +72,8 @@ def test_usage_json_matches_litellm_costs(stack: LiteLLMStack, capsys: pytest.Ca
         data = usage_json(capsys, stack.proxy.url)
         mine = {s["session"]: s for s in data["sessions"] if s["session"] in expected}
         if (
-            (len(mine) == 3
-            and sum(s["requests"] for s in mine.values()) == len(plan))
-            or time.monotonic() > deadline
-        ):
+            len(mine) == 3 and sum(s["requests"] for s in mine.values()) == len(plan)
+        ) or time.monotonic() > deadline:
             break
         time.sleep(0.3)
     assert data["gateway"] == {"kind": "litellm", "url": stack.proxy.url}

@@ -254,6 +254,57 @@ class BifrostFake:
             self._complete(log_id)
         return len(pending)
 
+    def add_row(
+        self,
+        session: str | None,
+        model: str,
+        *,
+        at: datetime,
+        status: str = "processing",
+        usage: FakeUsage | None = None,
+    ) -> str:
+        """Insert a log row stamped `at` (a late asynchronous insert, or a request stuck in
+        `processing`); complete it later with `complete_pending()` unless `status` is terminal."""
+        log_id = str(uuid.uuid4())
+        row: dict[str, Any] = {
+            "id": log_id,
+            "parent_request_id": None,
+            "timestamp": go_time(at),
+            "object": "responses",
+            "provider": "anthropic",
+            "model": model,
+            "number_of_retries": 0,
+            "fallback_index": 0,
+            "selected_key_id": "",
+            "selected_key_name": "",
+            "virtual_key_id": None,
+            "virtual_key_name": None,
+            "routing_rule_id": None,
+            "routing_rule_name": None,
+            "status": "processing",
+            "stream": False,
+            "raw_request": "",
+            "raw_response": "",
+            "is_large_payload_request": False,
+            "is_large_payload_response": False,
+            "created_at": go_time(at),
+            "_internal": {
+                "vk": None,
+                "usage": usage or self.usage,
+                "failed": status == "error",
+                "started": time.perf_counter(),
+            },
+        }
+        if session is not None:
+            row["metadata"] = {"session": session}
+        with self.lock:
+            self.state.logs.append(row)
+            if status == "processing":
+                self._pending.append(log_id)
+        if status != "processing":
+            self._complete(log_id)
+        return log_id
+
     def login_token(self) -> str:
         token = "bf-session-" + uuid.uuid4().hex
         with self.lock:

@@ -41,9 +41,7 @@ class ModelInfo:
         if self.input_per_mtok is None or self.output_per_mtok is None:
             return None
         read = self.cache_read_per_mtok if self.cache_read_per_mtok is not None else self.input_per_mtok
-        write = (
-            self.cache_write_per_mtok if self.cache_write_per_mtok is not None else self.input_per_mtok
-        )
+        write = self.cache_write_per_mtok if self.cache_write_per_mtok is not None else self.input_per_mtok
         return (
             usage.input_tokens * self.input_per_mtok
             + usage.output_tokens * self.output_per_mtok

@@ -13,6 +13,7 @@ Credentials come from the keyring (`app.secrets`), never from the config file:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -175,6 +176,8 @@ class BifrostClient:
         self.page_size = page_size
         self.overlap = overlap
         self._tail: LogTail | None = None
+        self._usage_lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.model_page_size: int | None = None
         """`page_size` for `/v1/models`; None asks for everything in one page."""
         self.session_keys: dict[str, VirtualKey] = {}
@@ -277,7 +280,18 @@ class BifrostClient:
     async def usage(
         self, session_ids: Collection[str] | None = None, since: datetime | None = None
     ) -> UsageReport:
-        """Tail `/api/logs` from the cursor: 1 request per refresh (+1 per `page_size` new rows)."""
+        """Tail `/api/logs` from the cursor: 1 request per refresh (+1 per `page_size` new rows).
+
+        A fixed `since` (or None, as the sidebar uses) keeps the tail; a different `since` starts
+        a new tail and re-reads that window once. Concurrent calls are serialised (shared state).
+        """
+        loop = asyncio.get_running_loop()
+        if self._usage_lock is None or self._lock_loop is not loop:
+            self._usage_lock, self._lock_loop = asyncio.Lock(), loop
+        async with self._usage_lock:
+            return await self._usage(session_ids, since)
+
+    async def _usage(self, session_ids: Collection[str] | None, since: datetime | None) -> UsageReport:
         if self._tail is None or self._tail.since != since:
             self._tail = LogTail(since, overlap=self.overlap)
         tail = self._tail

@@ -11,6 +11,7 @@ import pytest
 from app.core.gateway.base import BudgetExceeded, GatewayAuthError, SessionRef
 from app.core.gateway.bifrost import BifrostClient, bifrost_error
 from app.core.gateway.http import Reply
+from app.core.gateway.logtail import parse_time
 from app.secrets import AdminCredential
 from tests.core.gateway.bifrost_support import HAIKU, SONNET, expected_cell, send, settle
 from tests.fakes.bifrost import BifrostFake, FakeUsage, fake_cost, wait_until
@@ -306,3 +307,45 @@ def test_fake_writes_go_style_json(fake: BifrostFake) -> None:
     page = httpx.get(f"{fake.url}/api/logs?start_time=garbage").json()
     assert page["pagination"]["total_count"] == 1 and page["pagination"]["limit"] == 50
     assert wait_until(lambda: True)
+
+
+async def test_late_inserted_row_inside_the_overlap_is_still_counted_once(fake: BifrostFake) -> None:
+    client = BifrostClient(fake.url)  # default overlap 30 s
+    send(fake, "a", SONNET)
+    settle(fake)
+    await client.usage(None, since())
+    newest = max(parse_time(r["timestamp"]) for r in fake.state.logs)
+    # Bifrost inserts rows asynchronously: one stamped 5 s before the newest appears only now.
+    fake.add_row("late", HAIKU, at=newest - timedelta(seconds=5), status="success")
+    report = await client.usage(None, since())
+    assert report.sessions["late"].totals.requests == 1
+    again = await client.usage(None, since())
+    assert again.sessions["late"].totals.requests == 1 and again.sessions["a"].totals.requests == 1
+    await client.aclose()
+
+
+async def test_row_stuck_in_processing_stops_pinning_the_cursor(fake: BifrostFake) -> None:
+    client = BifrostClient(fake.url)
+    stuck_at = datetime.now(UTC) - timedelta(minutes=40)
+    fake.add_row("stuck", SONNET, at=stuck_at)  # never completes
+    send(fake, "b", SONNET)
+    settle_terminal = wait_until(lambda: sum(r["status"] != "processing" for r in fake.state.logs) == 1)
+    assert settle_terminal
+    await client.usage(None, datetime.now(UTC) - timedelta(hours=2))
+    tail = client._tail
+    assert tail is not None and tail.cursor is not None and tail.cursor > stuck_at
+    assert not tail.pending  # given up on: it no longer forces re-reading 40 minutes of logs
+    await client.aclose()
+
+
+async def test_concurrent_refreshes_do_not_double_count(fake: BifrostFake) -> None:
+    import asyncio
+
+    for session in ("a", "b"):
+        send(fake, session, SONNET)
+    settle(fake)
+    client = BifrostClient(fake.url)
+    reports = await asyncio.gather(*(client.usage(None, since()) for _ in range(5)))
+    for report in reports:
+        assert {s: u.totals.requests for s, u in report.sessions.items()} == {"a": 1, "b": 1}
+    await client.aclose()
