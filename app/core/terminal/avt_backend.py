@@ -165,21 +165,14 @@ class AvtBackend:
         return self._cols, self._rows
 
     def _compact(self, lines: list[avt.Line]) -> list[CompactLine]:
-        out: list[CompactLine] = []
-        for line in lines:
-            if self._fast:
-                body = str(line)[6:-2]
-                if body.endswith(_WRAP_MARK) and _has_wrap_mark(decode_body(body), len(line)):
-                    body = body[:-1]
-                last = body.rfind(_SGR_MARK)
-                if body.startswith("0m", last + len(_SGR_MARK)):
-                    body = body.rstrip(" ")  # default-attribute padding carries nothing
-            else:
-                body = "".join(
-                    f"{_SGR_MARK}{params}m{text}" for text, params in _runs_from_cells(line)
-                )
-            out.append(body)
-        return out
+        if self._fast:
+            # Stored as avt printed it; trimming and the wrap marker are dealt with on decode,
+            # which only happens for the few lines anyone scrolls back to.
+            return [str(line) for line in lines]
+        return [
+            'Line("' + "".join(f"{_SGR_MARK}{p}m{t}" for t, p in _runs_from_cells(line)) + '")'
+            for line in lines
+        ]
 
     def feed(self, text: str) -> tuple[Iterable[int], list[CompactLine]]:
         rows, gone = self._vt.feed_str(text)
@@ -210,4 +203,10 @@ class AvtBackend:
         return self._vt[row].text
 
     def compact_runs(self, line: CompactLine) -> list[Run]:
-        return decode_body(line)
+        runs = decode_body(line[6:-2])
+        if runs and runs[-1][0].endswith(_WRAP_MARK):
+            # The line's width at capture time is not kept, so a trailing "⏎" is taken as avt's
+            # wrap marker (a literal one in the very last column of an unwrapped line is lost).
+            text, params = runs[-1]
+            runs[-1] = (text[:-1], params)
+        return runs

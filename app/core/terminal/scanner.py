@@ -20,6 +20,20 @@ _TOKEN_TEMPLATE = (
     r"|(?P<bel>\x07)"
     r"|(?P<c1>[\x80-\x9f]+)"  # C1 controls (from UTF-8 U+0080..U+009F): never meaningful here
 )
+# Where a token may start: BEL, C1, or an ESC that does not begin one of the frequent harmless
+# sequences (cursor moves, erases, plain SGR without a lone 8). Skipping those inside one C-level
+# search keeps SGR-heavy output from costing a Python round trip per escape sequence.
+_HARMLESS_CSI = r"[0-9;]*[A-IKLPSTXZ@`abdefgsu]"
+# An SGR none of whose parameters is a lone 8 (conceal); possessive so it never backtracks.
+_HARMLESS_SGR = r"(?:[0-9]{2,}+|[0-79]|;)*+m"
+# The pattern opens with a character class so the regex engine can skip plain text at C speed;
+# the lookbehind then applies the harmless-sequence test to ESC only.
+CANDIDATE = re.compile(
+    rf"[\x1b\x07\x80-\x9f](?:(?<=\x1b)(?!\[(?:{_HARMLESS_CSI}|{_HARMLESS_SGR}))|(?<!\x1b))"
+)
+CANDIDATE_CONCEALED = re.compile(
+    rf"[\x1b\x07\x80-\x9f](?:(?<=\x1b)(?!\[{_HARMLESS_CSI})|(?<!\x1b))"
+)
 # Normally only SGRs with colon sub-parameters or a candidate 8 (conceal) are the host's business;
 # while concealed, every SGR is, to see the reset.
 TOKEN = re.compile(

@@ -11,24 +11,45 @@ on/off and underline colour is dropped.
 
 from __future__ import annotations
 
-from rich.color import Color
+from rich.color import Color, ColorType
+from rich.color_triplet import ColorTriplet
 from rich.style import Style
 
 _STYLE_CACHE: dict[str, Style | None] = {}
 _CACHE_LIMIT = 65_536
 
 
-def _color_from(parts: list[str]) -> Color | None:
-    """Colour from the sub-parameters after 38/48 (``5:n`` or ``2:[cs:]r:g:b``)."""
+_COLOR_CACHE: dict[str, Color | None] = {}
+
+
+def _color_from(spec: str) -> Color | None:
+    """Colour from the sub-parameters after 38/48 (``5:n`` or ``2:[cs:]r:g:b``), cached."""
     try:
-        if parts[0] == "5" and len(parts) >= 2:
-            return Color.from_ansi(int(parts[1]) & 0xFF)
+        return _COLOR_CACHE[spec]
+    except KeyError:
+        pass
+    parts = spec.split(":")
+    color: Color | None = None
+    try:
         if parts[0] == "2" and len(parts) >= 4:
-            r, g, b = (int(p or 0) & 0xFF for p in parts[-3:])
-            return Color.from_rgb(r, g, b)
+            r, g, b = int(parts[-3] or 0) & 0xFF, int(parts[-2] or 0) & 0xFF, int(parts[-1] or 0) & 0xFF
+            # Built directly: Color.from_rgb costs twice as much and this runs per new colour.
+            color = Color(
+                f"#{r:02x}{g:02x}{b:02x}", ColorType.TRUECOLOR, triplet=ColorTriplet(r, g, b)
+            )
+        elif parts[0] == "5" and len(parts) >= 2:
+            color = Color.from_ansi(int(parts[1]) & 0xFF)
     except ValueError:
-        return None
-    return None
+        color = None
+    if len(_COLOR_CACHE) >= _CACHE_LIMIT:
+        _COLOR_CACHE.clear()
+    _COLOR_CACHE[spec] = color
+    return color
+
+
+_STANDARD = [Color.from_ansi(n) for n in range(16)]
+_ATTR_CODES = {"1": "bold", "2": "dim", "3": "italic", "4": "underline", "7": "reverse",
+               "8": "conceal", "9": "strike"}
 
 
 def style_for(params: str) -> Style | None:
@@ -52,42 +73,33 @@ def _build_style(params: str) -> Style | None:
         if not param or param == "0":
             continue
         if ":" in param:
-            head, *rest = param.split(":")
+            head, _, spec = param.partition(":")
             if head == "38":
-                color = _color_from(rest)
+                color = _color_from(spec)
             elif head == "48":
-                bgcolor = _color_from(rest)
+                bgcolor = _color_from(spec)
             continue
-        try:
-            n = int(param)
-        except ValueError:
+        name = _ATTR_CODES.get(param)
+        if name is not None:
+            attrs[name] = True
             continue
-        if n == 1:
-            attrs["bold"] = True
-        elif n == 2:
-            attrs["dim"] = True
-        elif n == 3:
-            attrs["italic"] = True
-        elif n == 4:
-            attrs["underline"] = True
-        elif n == 7:
-            attrs["reverse"] = True
-        elif n == 8:
-            attrs["conceal"] = True
-        elif n == 9:
-            attrs["strike"] = True
-        elif 30 <= n <= 37:
-            color = Color.from_ansi(n - 30)
+        if not param.isdigit() or len(param) > 3:
+            continue
+        n = int(param)
+        if 30 <= n <= 37:
+            color = _STANDARD[n - 30]
         elif 40 <= n <= 47:
-            bgcolor = Color.from_ansi(n - 40)
+            bgcolor = _STANDARD[n - 40]
         elif 90 <= n <= 97:
-            color = Color.from_ansi(n - 90 + 8)
+            color = _STANDARD[n - 90 + 8]
         elif 100 <= n <= 107:
-            bgcolor = Color.from_ansi(n - 100 + 8)
+            bgcolor = _STANDARD[n - 100 + 8]
         # 5 (blink) is deliberately drawn as nothing.
-    if color is None and bgcolor is None and not attrs:
+    if attrs:
+        return Style(color=color, bgcolor=bgcolor, **attrs)
+    if color is None and bgcolor is None:
         return None
-    return Style(color=color, bgcolor=bgcolor, **attrs)
+    return Style.from_color(color, bgcolor)
 
 
 def normalize_colon_sgr(params: str) -> str:

@@ -21,6 +21,8 @@ from .events import Bell, Cursor, CursorShape, Notify, TerminalEvent, TitleChang
 from .scanner import (
     ALT_SCREEN_MODES,
     BACKEND_DEC_MODES,
+    CANDIDATE,
+    CANDIDATE_CONCEALED,
     CURSOR_SHAPES,
     DEFAULT_DEC_MODES,
     KNOWN_DEC_MODES,
@@ -97,7 +99,8 @@ class Terminal:
         self._clusters = ClusterTable()
         self._last_cluster: str | None = None  # last printed cluster, for split clusters
         self._concealed = False  # SGR 8: the backend has no conceal, so we print blanks
-        self._search = TOKEN.search
+        self._match = TOKEN.match
+        self._find = CANDIDATE.search
         self._version = _version()
 
     # ------------------------------------------------------------------ public API
@@ -219,8 +222,18 @@ class Terminal:
             pos = self._continue_string(text, 0)
             if pos < 0:
                 return
+        scan_from = pos
         while True:
-            m = self._search(text, pos)
+            # The candidate search runs at C speed over text and harmless sequences; the full
+            # token pattern is only tried where a candidate sits.
+            find = self._find
+            c = find(text, scan_from)
+            m = None
+            while c is not None:
+                m = self._match(text, c.start())
+                if m is not None:
+                    break
+                c = find(text, c.start() + 1)
             if m is None:
                 tail = text[pos:]
                 esc = tail.rfind("\x1b")
@@ -234,7 +247,7 @@ class Terminal:
             if start > pos:
                 self._text(text[pos:start])
             self._last_cluster = None
-            pos = m.end()
+            pos = scan_from = m.end()
             kind = m.lastgroup
             if kind == "pcsi":
                 self._private_csi(m.group("pcsi"), m.group(0))
@@ -246,7 +259,7 @@ class Terminal:
                 self._string_kind = "osc" if m.group("str")[1] == "]" else "drop"
                 self._string_buf = []
                 self._string_len = 0
-                pos = self._continue_string(text, pos)
+                pos = scan_from = self._continue_string(text, pos)
                 if pos < 0:
                     return
             elif kind == "bel":
@@ -314,7 +327,8 @@ class Terminal:
 
     def _set_concealed(self, on: bool) -> None:
         self._concealed = on
-        self._search = (TOKEN_CONCEALED if on else TOKEN).search
+        self._match = (TOKEN_CONCEALED if on else TOKEN).match
+        self._find = (CANDIDATE_CONCEALED if on else CANDIDATE).search
 
     def _cluster_sub(self, m: re.Match[str]) -> str:
         if m.group("tail") is not None and m.group("base") is None:
