@@ -130,3 +130,24 @@ def test_session_env_pass_through_keeps_the_user_credential() -> None:
     held = EmbeddedClient("http://127.0.0.1:8787", TOKEN, held_key=True)
     env = held.session_env(SessionRef("tab-9"), inherited)
     assert env["ANTHROPIC_AUTH_TOKEN"] == TOKEN and env["ANTHROPIC_API_KEY"] is None
+
+
+async def test_open_session_sets_the_gateway_budget(gateway: RunningGateway) -> None:
+    client = EmbeddedClient(gateway.url, TOKEN)
+    await client.open_session(SessionRef("capped", budget_usd=0.000001))
+    send(gateway.url, "capped", SONNET)  # the request that crosses the cap goes through
+
+    async def refused() -> bool:
+        headers = {
+            "x-api-key": "sk-ant-user-own-key",
+            "anthropic-version": "2023-06-01",
+            "x-bf-lh-session": "capped",
+        }
+        body = {"model": SONNET, "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+        response = httpx.post(
+            f"{gateway.url}/anthropic/v1/messages", json=body, headers=headers, timeout=30, trust_env=False
+        )
+        return response.status_code == 402
+
+    assert await wait_for(refused)
+    await client.aclose()

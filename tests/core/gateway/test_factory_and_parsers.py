@@ -141,3 +141,16 @@ def test_detect_kind_litellm_embedded_unknown_and_down() -> None:
 
     with pytest.raises(GatewayUnreachable, match="--gateway-kind"):
         detect_kind(f"http://127.0.0.1:{free_port()}", timeout=1)
+
+
+def test_every_client_satisfies_the_protocol() -> None:
+    from app.core.gateway.base import GatewayClient
+
+    clients = [
+        BifrostClient("http://127.0.0.1:8080"),
+        LiteLLMClient("http://127.0.0.1:4000"),
+        EmbeddedClient("http://127.0.0.1:8787", "token-0123456789abcdef"),
+    ]
+    for client in clients:
+        assert isinstance(client, GatewayClient)
+    assert [c.kind for c in clients] == ["bifrost", "litellm", "embedded"]
