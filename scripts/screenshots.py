@@ -102,7 +102,9 @@ async def capture(claude: str, out: Path) -> list[Path]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--claude", default=os.environ.get("HEIMDALL_TEST_CLAUDE", str(PINNED_CLAUDE)))
     parser.add_argument("--out", default=str(ROOT / "screenshots"))
     args = parser.parse_args()
