@@ -43,6 +43,9 @@ ENV_FALLBACK: dict[SecretName, str] = {
     SecretName.UPSTREAM_KEY: "HEIMDALL_UPSTREAM_KEY",
 }
 
+ALIASES: dict[str, SecretName] = {"anthropic-api-key": SecretName.UPSTREAM_KEY}
+"""Other names callers use for the same items (the embedded gateway asks for "anthropic-api-key")."""
+
 NO_BACKEND_HINT = (
     "no OS keyring backend is available; install one (e.g. `pip install keyrings.alt` for a "
     "file backend, or run a Secret Service such as gnome-keyring), or set the environment "
@@ -67,8 +70,19 @@ def backend_description() -> tuple[bool, str]:
     return True, name
 
 
-def get_secret(name: SecretName, environ: dict[str, str] | None = None) -> str | None:
-    """The secret from its environment variable, else the keyring, else None. Never raises."""
+def _name(name: SecretName | str) -> SecretName:
+    if isinstance(name, SecretName):
+        return name
+    return ALIASES.get(name) or SecretName(name)
+
+
+def get_secret(name: SecretName | str, environ: dict[str, str] | None = None) -> str | None:
+    """The secret from its environment variable, else the keyring, else None. Never raises
+    (an unknown name is None too)."""
+    try:
+        name = _name(name)
+    except ValueError:
+        return None
     env = os.environ if environ is None else environ
     value = env.get(ENV_FALLBACK[name])
     if value:

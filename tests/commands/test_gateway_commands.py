@@ -263,3 +263,12 @@ def test_real_process_usage_json(bifrost: BifrostFake) -> None:
         env=dict(os.environ),
     )
     assert bad.returncode == 1 and "refusing plain http://" in bad.stderr and bad.stdout == ""
+
+
+def test_upstream_key_is_what_the_embedded_gateway_reads(memory_keyring, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk-ant-held\n"))
+    assert cli(capsys, "auth", "set-upstream-key", "--stdin")[0] == 0
+    from app import secrets
+
+    assert secrets.get_secret("anthropic-api-key") == "sk-ant-held"  # the name app.gateway.server asks for
+    assert secrets.get_secret("no-such-secret") is None
