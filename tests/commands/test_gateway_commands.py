@@ -272,3 +272,53 @@ def test_upstream_key_is_what_the_embedded_gateway_reads(memory_keyring, capsys,
 
     assert secrets.get_secret("anthropic-api-key") == "sk-ant-held"  # the name app.gateway.server asks for
     assert secrets.get_secret("no-such-secret") is None
+
+
+def test_no_gateway_configured_reads_the_running_embedded_gateway(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from app.gateway.server import GatewaySettings, RunningGateway
+    from app.gateway.simulated import SimulatedUpstream
+    from app.gateway.token import load_or_create_token
+
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(f"[embedded]\nport = {port}\n")
+    monkeypatch.setenv("HEIMDALL_CONFIG", str(config))
+    with SimulatedUpstream() as upstream:
+        settings = GatewaySettings(
+            token=load_or_create_token(), db_path=tmp_path / "gw.db", port=port, upstream=upstream.url
+        )
+        running = RunningGateway(settings).start()
+        try:
+            headers = {
+                "x-api-key": "sk-ant-mine",
+                "anthropic-version": "2023-06-01",
+                "x-bf-lh-session": "emb-1",
+            }
+            body = {"model": SONNET, "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
+            assert (
+                httpx.post(
+                    f"{running.url}/anthropic/v1/messages", json=body, headers=headers, trust_env=False
+                ).status_code
+                == 200
+            )
+            deadline = __import__("time").monotonic() + 15
+            while True:
+                code, out, err = cli(capsys, "usage", "--json")
+                assert code == 0, err
+                data = json.loads(out)
+                if (
+                    (data["sessions"]
+                    and data["sessions"][0]["requests"] == 1)
+                    or __import__("time").monotonic() > deadline
+                ):
+                    break
+            assert data["gateway"] == {"kind": "embedded", "url": f"http://127.0.0.1:{port}"}
+            assert data["sessions"][0]["session"] == "emb-1" and data["total_cost_usd"] > 0
+            code, out, _ = cli(capsys, "models", "--json")
+            assert code == 0 and json.loads(out)["models"]
+        finally:
+            running.stop()
