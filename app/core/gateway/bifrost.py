@@ -282,8 +282,9 @@ class BifrostClient:
     ) -> UsageReport:
         """Tail `/api/logs` from the cursor: 1 request per refresh (+1 per `page_size` new rows).
 
-        A fixed `since` (or None, as the sidebar uses) keeps the tail; a different `since` starts
-        a new tail and re-reads that window once. Concurrent calls are serialised (shared state).
+        A fixed or later `since` (a moving "last 24 h" window), or None (the sidebar), keeps the
+        tail; an earlier `since` starts a new tail that reads that window once. Concurrent calls
+        are serialised (they share the tail).
         """
         loop = asyncio.get_running_loop()
         if self._usage_lock is None or self._lock_loop is not loop:
@@ -292,7 +293,7 @@ class BifrostClient:
             return await self._usage(session_ids, since)
 
     async def _usage(self, session_ids: Collection[str] | None, since: datetime | None) -> UsageReport:
-        if self._tail is None or self._tail.since != since:
+        if self._tail is None or not self._tail.retarget(since):
             self._tail = LogTail(since, overlap=self.overlap)
         tail = self._tail
         offset = 0

@@ -117,7 +117,13 @@ def validate_row(row: Any) -> dict[str, Any]:
 
 
 class LogTail:
-    """Per-row state and per-(session, model) totals for one `since` window."""
+    """Per-row state and per-(session, model) totals for one `since` window.
+
+    With a `since`, the counted rows of the window are kept (one small record each) so a window
+    that moves forward (`retarget`, e.g. "last 24 h" asked again a minute later) drops the rows
+    that fell out of it instead of re-reading the whole window. With `since=None` only the
+    aggregates are kept: memory stays O(sessions x models) however long Heimdall runs.
+    """
 
     def __init__(
         self,
@@ -137,6 +143,8 @@ class LogTail:
         """Ids of rows seen `processing`, not yet counted."""
         self.newest: datetime | None = None
         self.untagged_rows = 0
+        self.window_rows: dict[str, RowUsage] | None = {} if since is not None else None
+        """Counted tagged rows inside the window (only when `since` is set)."""
 
     def ingest(self, rows: list[dict[str, Any]]) -> None:
         """Apply a page of already-validated rows (idempotent: re-seen rows change nothing)."""
@@ -157,6 +165,30 @@ class LogTail:
                 self.untagged_rows += 1
                 continue
             self.cells.setdefault((usage.session, usage.model), UsageTotals()).add(usage.totals)
+            if self.window_rows is not None:
+                self.window_rows[row_id] = usage
+
+    def retarget(self, since: datetime | None) -> bool:
+        """Serve a later `since` from what is already counted; False when a new tail is needed
+        (an earlier window, or switching to/from `None`)."""
+        if since == self.since:
+            return True
+        if since is None or self.since is None or self.window_rows is None or since < self.since:
+            return False
+        self.window_rows = {
+            row_id: usage
+            for row_id, usage in self.window_rows.items()
+            if usage.totals.first_request is not None and usage.totals.first_request >= since
+        }
+        self.cells = {}
+        for usage in self.window_rows.values():
+            assert usage.session is not None
+            self.cells.setdefault((usage.session, usage.model), UsageTotals()).add(usage.totals)
+        self.since = since
+        if self.cursor is None or self.cursor < since:
+            self.cursor = since
+        self.pending = {row_id: stamp for row_id, stamp in self.pending.items() if stamp >= since}
+        return True
 
     def advance(self) -> None:
         """Move the cursor after a complete refresh; forget counted rows behind it."""

@@ -349,3 +349,24 @@ async def test_concurrent_refreshes_do_not_double_count(fake: BifrostFake) -> No
     for report in reports:
         assert {s: u.totals.requests for s, u in report.sessions.items()} == {"a": 1, "b": 1}
     await client.aclose()
+
+
+async def test_moving_window_drops_old_rows_without_rereading(fake: BifrostFake) -> None:
+    now = datetime.now(UTC)
+    fake.add_row("old", SONNET, at=now - timedelta(minutes=50), status="success")
+    fake.add_row("mid", SONNET, at=now - timedelta(minutes=20), status="success")
+    send(fake, "new", SONNET)
+    settle(fake)
+    client = BifrostClient(fake.url)
+    report = await client.usage(None, now - timedelta(hours=1))
+    assert set(report.sessions) == {"old", "mid", "new"}
+    before = fake.count("/api/logs")
+    report = await client.usage(None, now - timedelta(minutes=30))  # the window moved forward
+    assert set(report.sessions) == {"mid", "new"}
+    assert fake.count("/api/logs") - before == 1
+    assert report.total_cost_usd == pytest.approx(2 * fake_cost(SONNET, fake.usage), abs=1e-9)
+    request = fake.requests[-1]
+    assert parse_time(request.query["start_time"]) >= now - timedelta(minutes=30) - timedelta(seconds=1)
+    report = await client.usage(None, now - timedelta(hours=2))  # an earlier window: read again
+    assert set(report.sessions) == {"old", "mid", "new"}
+    await client.aclose()
