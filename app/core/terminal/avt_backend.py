@@ -137,6 +137,10 @@ def _runs_from_cells(line: avt.Line) -> list[Run]:
     return runs
 
 
+def _is_panic(exc: BaseException) -> bool:
+    return type(exc).__name__ == "PanicException"
+
+
 # avt 0.17 panics when reflowing a wide character into a single column, so the grid is never
 # narrower than two cells; a 1-column view shows the first column of it.
 MIN_GRID_COLS = 2
@@ -175,12 +179,25 @@ class AvtBackend:
         ]
 
     def feed(self, text: str) -> tuple[Iterable[int], list[CompactLine]]:
-        rows, gone = self._vt.feed_str(text)
+        try:
+            rows, gone = self._vt.feed_str(text)
+        except BaseException as exc:  # a Rust panic surfaces as a BaseException subclass
+            if not _is_panic(exc):
+                raise
+            self._vt = avt.Vt(self._cols, self._rows, scrollback_limit=0)
+            return range(self._rows), []
         return rows, (self._compact(gone) if gone else [])
 
     def resize(self, cols: int, rows: int) -> list[CompactLine]:
         cols = max(cols, MIN_GRID_COLS)
-        _, gone = self._vt.resize(cols, rows)
+        try:
+            _, gone = self._vt.resize(cols, rows)
+        except BaseException as exc:
+            if not _is_panic(exc):
+                raise
+            # Losing the screen beats losing the tab: start a blank grid of the new size.
+            self._vt = avt.Vt(cols, rows, scrollback_limit=0)
+            gone = []
         self._cols, self._rows = cols, rows
         return self._compact(gone) if gone else []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .helpers import make, row, row_width, screen
 
 
@@ -71,3 +73,16 @@ def test_resize_resets_scroll_region() -> None:
     h.feed("\x1b[5;1H\n\n")
     assert h.term.scrollback_len >= 1
     assert row(h.term, 0) != "" or h.term.scrollback_len >= 1
+
+
+def test_backend_panic_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyavt 0.17 panics reflowing a wide char into one column; the backend must survive it."""
+    from app.core.terminal import avt_backend
+
+    monkeypatch.setattr(avt_backend, "MIN_GRID_COLS", 1)  # lift the floor that normally avoids it
+    backend = avt_backend.AvtBackend(20, 5)
+    backend.feed("漢字")
+    assert backend.resize(1, 1) == []  # the panic happened inside; a blank grid replaces it
+    assert backend.size == (1, 1)
+    backend.feed("ok")
+    assert backend.cursor()[1] == 0
