@@ -469,8 +469,11 @@ class Terminal:
             self._window_op(parse_params(params))
 
     def _window_op(self, values: list[int]) -> None:
-        # Never let the child resize us (pyavt would honour CSI 8;r;c t); keep the title stack.
-        if values and values[0] == 22:
+        # Never let the child resize us (pyavt would honour CSI 8;r;c t); keep the title stack
+        # and answer the text-area size query. Pixel queries stay unanswered (we do not know).
+        if values and values[0] == 18:
+            self._reply(f"\x1b[8;{self._rows};{self._cols}t")
+        elif values and values[0] == 22:
             self._title_stack.append(self._title)
             del self._title_stack[:-10]
         elif values and values[0] == 23 and self._title_stack:

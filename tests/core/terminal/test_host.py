@@ -148,3 +148,21 @@ def test_huge_osc_is_dropped_without_output() -> None:
 def test_unterminated_osc_aborted_by_escape() -> None:
     h = make().feed(f"a{ESC}]0;broken{CSI}31mb")
     assert screen(h.term) == "ab"
+
+
+def test_text_area_size_query() -> None:
+    h = make(cols=33, rows=7).feed(f"{CSI}18t{CSI}14t")
+    assert h.replies == [b"\x1b[8;7;33t"]
+
+
+def test_decstr_soft_reset() -> None:
+    h = make(rows=5).feed(f"{CSI}?1h{CSI}?25l{CSI}4h{CSI}2;3r{CSI}!pab")
+    assert not h.term.mode(1) and h.term.mode(25)
+    h.feed(f"{CSI}1;1HX")  # insert mode is off again: X overwrites
+    assert screen(h.term) == "Xb"
+
+
+def test_origin_mode_positions_inside_region() -> None:
+    h = make(rows=5).feed(f"{CSI}2;4r{CSI}?6h{CSI}1;1HA{CSI}6n")
+    assert screen(h.term) == "/A"
+    assert h.term.mode(6)
