@@ -37,6 +37,9 @@ CLAUDE_CODE_VERSION = "2.1.197"
 # Footer markers of a ready prompt (2.1.197 and 2.1.332, claude-code.md §8).
 READY_MARKERS = ("? for shortcuts", "auto mode on")
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+# Raw keys for driving Heimdall itself in a PTY.
+PREFIX_KEY = b"\x1d"  # Ctrl+], the leader key
+NEXT_TAB_KEY = b"\x1b[6;5~"  # Ctrl+PageDown
 
 
 def claude_binary() -> str:
@@ -271,3 +274,35 @@ class ClaudeScreen:
     async def close(self) -> None:
         if self.session.running:
             await self.session.close()
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def descendants(pid: int) -> set[int]:
+    """All live descendants of `pid`, found through /proc (children re-parented elsewhere are
+    not included, so collect them while the parent runs)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -16,40 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.claude_support import ClaudeScreen, claude_binary
+from tests.claude_support import (
+    NEXT_TAB_KEY,
+    PREFIX_KEY,
+    ClaudeScreen,
+    alive,
+    claude_binary,
+    descendants,
+)
 
 pytestmark = [pytest.mark.claude, pytest.mark.timeout(150)]
-
-PREFIX = b"\x1d"  # Ctrl+], Heimdall's leader key
-NEXT_TAB = b"\x1b[6;5~"  # Ctrl+PageDown
-
-
-def _children_of(pid: int) -> set[int]:
-    """All live descendants of `pid` (walks /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents[int(entry.name)] = ppid
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 async def test_heimdall_demo_two_tabs_round_trip_and_clean_quit(tmp_path: Path) -> None:
@@ -80,7 +56,7 @@ async def test_heimdall_demo_two_tabs_round_trip_and_clean_quit(tmp_path: Path) 
         models: list[str] = []
         for tab, prompt in enumerate(("please write a haiku", "please fix the login bug")):
             if tab:
-                screen.write(NEXT_TAB)
+                screen.write(NEXT_TAB_KEY)
                 await screen.wait_until(
                     lambda: "FAKE-REPLY" not in screen.screen_text(), 20, "the other tab to show"
                 )
@@ -98,10 +74,10 @@ async def test_heimdall_demo_two_tabs_round_trip_and_clean_quit(tmp_path: Path) 
             "spend in the sidebar",
         )
         assert screen.session.pid is not None
-        pids = _children_of(screen.session.pid)
+        pids = descendants(screen.session.pid)
         assert len(pids) >= 2  # at least the two Claude Code children
 
-        screen.write(PREFIX)
+        screen.write(PREFIX_KEY)
         await screen.wait_until(lambda: True, 0.2)
         screen.write(b"q")
         await screen.wait_for_text(re.compile(r"(?i)quit"), 20)
@@ -110,6 +86,6 @@ async def test_heimdall_demo_two_tabs_round_trip_and_clean_quit(tmp_path: Path) 
         assert status.code == 0, screen.screen_text()
     finally:
         await screen.close()
-    survivors = [pid for pid in pids if _alive(pid)]
+    survivors = [pid for pid in pids if alive(pid)]
     assert survivors == []
     assert list(scratch.glob("heimdall-demo-*")) == []  # the throwaway folder is gone
