@@ -20,12 +20,14 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import json
 import os
 import re
 import shlex
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -383,6 +385,23 @@ def turn_saved(session_id: str, config_dir: Path) -> bool:
         return False
     last = newest[2]
     return last.get("type") == "system" and last.get("subtype") == "turn_duration"
+
+
+async def wait_turn_saved(
+    session_id: str, config_dir: Path, timeout: float = 2.0, interval: float = 0.05
+) -> bool:
+    """Poll `turn_saved` for up to `timeout` seconds (call before ending a child to restart it).
+
+    Returns False on timeout (e.g. a turn interrupted before Claude Code closed it); the caller
+    restarts anyway and `session_state` then says whether `--resume` is possible.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if turn_saved(session_id, config_dir):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(interval)
 
 
 def seed_gateway_models(

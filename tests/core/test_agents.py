@@ -30,6 +30,7 @@ from app.core.agents import (
     switch_model_launch,
     transcript_path,
     turn_saved,
+    wait_turn_saved,
 )
 from app.core.pty import PtySession
 
@@ -320,6 +321,21 @@ def test_turn_saved_orders_by_timestamp(tmp_path: Path) -> None:
     assert turn_saved(SID, tmp_path)
     _transcript(tmp_path, assistant, done, user, at(4, type="user", message={"content": "next"}))
     assert not turn_saved(SID, tmp_path)
+
+
+async def test_wait_turn_saved(tmp_path: Path) -> None:
+    user = {"type": "user", "message": {"role": "user", "content": "hi"}}
+    path = _transcript(tmp_path, user)
+    assert await wait_turn_saved(SID, tmp_path, timeout=0.1, interval=0.01) is False
+
+    async def finish_turn() -> None:
+        await asyncio.sleep(0.05)
+        with path.open("a") as fh:
+            fh.write(json.dumps({"type": "system", "subtype": "turn_duration"}) + "\n")
+
+    writer = asyncio.create_task(finish_turn())
+    assert await wait_turn_saved(SID, tmp_path, timeout=5, interval=0.01) is True
+    await writer
 
 
 def test_seed_gateway_models(tmp_path: Path) -> None:
