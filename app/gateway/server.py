@@ -123,23 +123,38 @@ class Gateway:
         self.store = LogStore(settings.db_path)
         self.pricer = Pricer(settings.price_overrides)
         self._client: httpx.AsyncClient | None = None
+        self._transport: httpx.AsyncHTTPTransport | None = None
+        self.timeouts = {
+            "connect": settings.connect_timeout_s,
+            "read": settings.read_timeout_s,
+            "write": 60.0,
+            "pool": 60.0,
+        }
         self.models_cache: tuple[float, list[dict[str, Any]]] | None = None
         self.on_started: Callable[[], None] | None = None
         self.startup_error: str | None = None
 
     @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(
-                    connect=self.settings.connect_timeout_s,
-                    read=self.settings.read_timeout_s,
-                    write=60.0,
-                    pool=60.0,
-                ),
+    def transport(self) -> httpx.AsyncHTTPTransport:
+        """httpx's pooled keep-alive transport. The proxy calls it directly: the client layer
+        above it (cookies, auth flows, redirects, hooks) is unused here and costs ~0.1 ms."""
+        if self._transport is None:
+            self._transport = httpx.AsyncHTTPTransport(
                 limits=httpx.Limits(
                     max_connections=512, max_keepalive_connections=128, keepalive_expiry=60
                 ),
+                trust_env=False,
+                retries=0,
+            )
+        return self._transport
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """For the gateway's own (rare) upstream calls, sharing the proxy's connection pool."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self.transport,
+                timeout=httpx.Timeout(**self.timeouts),
                 follow_redirects=False,
                 trust_env=False,
             )
@@ -152,6 +167,9 @@ class Gateway:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport = None
         await asyncio.to_thread(self.store.close)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -238,7 +256,9 @@ def create_app(settings: GatewaySettings) -> Gateway:
 
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto
+    # says TCP, and without it every response pays a ~40 ms Nagle/delayed-ACK stall.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host.strip("[]"), port))
     sock.listen(2048)

@@ -80,7 +80,12 @@ def test_json_body() -> None:
     body = {
         "model": "claude-haiku-4-5",
         "stop_reason": "tool_use",
-        "usage": {"input_tokens": 5, "output_tokens": 6, "cache_creation_input_tokens": 7, "cache_read_input_tokens": 8},
+        "usage": {
+            "input_tokens": 5,
+            "output_tokens": 6,
+            "cache_creation_input_tokens": 7,
+            "cache_read_input_tokens": 8,
+        },
     }
     data = json.dumps(body).encode()
     meter.feed(data[:10])
@@ -89,3 +94,22 @@ def test_json_body() -> None:
     u = meter.seen.usage()
     assert (u.input_tokens, u.output_tokens, u.cache_write_5m_tokens, u.cache_read_tokens) == (5, 6, 7, 8)
     assert meter.seen.stop_reason == "tool_use" and meter.seen.model == "claude-haiku-4-5"
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b'{"model":"claude-sonnet-4-5","messages":[],"stream":true}', ("claude-sonnet-4-5", True)),
+        (b'{ "model" : "m1", "messages": [{"stream": true}], "stream": false }\n', ("m1", False)),
+        (b'{"model":"m2","messages":[],"x":{"stream":true}}', ("m2", False)),  # nested: parsed
+        (b'{"stream":true,"model":"m3"}', ("m3", True)),
+        (b'{"model":"with \\"quote\\"","stream":true}', ('with "quote"', True)),
+        (b'{"messages":[]}', ("", False)),
+        (b"not json", ("", False)),
+        (b"[1,2]", ("", False)),
+    ],
+)
+def test_request_model_and_stream(payload: bytes, expected: tuple[str, bool]) -> None:
+    from app.gateway.proxy import request_model_and_stream
+
+    assert request_model_and_stream(payload) == expected
