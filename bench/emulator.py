@@ -19,6 +19,7 @@ No assertions: figures only. Takes well under a minute.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import platform
@@ -35,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.terminal import Terminal  # noqa: E402
+from app.core.terminal import Terminal
 
 COLS, ROWS = 120, 40
 CHUNK = 4096
@@ -224,10 +225,128 @@ def scrollback_memory(lines: int = 10_000) -> float:
     return current / 1e6
 
 
+# ---------------------------------------------------------------------------- fidelity (--fidelity)
+
+_CURSES_DEMO = """
+import curses, time
+def main(s):
+    curses.start_color(); curses.use_default_colors()
+    for i in range(1, 8): curses.init_pair(i, i, -1)
+    s.box(); s.addstr(1, 2, "curses demo \u6f22\u5b57", curses.A_BOLD | curses.color_pair(2))
+    w = curses.newwin(8, 30, 4, 10); w.box(); w.addstr(2, 2, "inner", curses.A_REVERSE); w.refresh()
+    for i in range(20):
+        s.addstr(14 + i % 10, 3, f"line {i} " + "#" * (i % 30), curses.color_pair(i % 7 + 1))
+        s.refresh(); time.sleep(0.02)
+    s.scrollok(True); s.setscrreg(14, 24)
+    for i in range(15): s.addstr(24, 3, f"scroll {i}\\n"); s.refresh()
+    s.getch()
+curses.wrapper(main)
+"""
+# tmux's capture-pane prints DEC line-drawing cells as their ASCII letters.
+_ACS = str.maketrans("┌─┐│└┘├┤┬┴┼", "lqkxmjtuwvn")
+
+
+def _record(argv: list[str], keys: list[tuple[bytes, float]], cwd: Path) -> tuple[bytes, list[str]]:
+    """Run ``argv`` in a 100x30 PTY, our Terminal answering its queries; return (bytes, screen)."""
+    import fcntl
+    import select
+    import signal
+    import struct
+    import termios
+
+    cols, rows = 100, 30
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+    env.update(TERM="xterm-256color", COLORTERM="truecolor", LANG="C.UTF-8")
+    proc = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )
+    os.close(slave)
+    raw = bytearray()
+    term = Terminal(cols, rows, on_reply=lambda b: os.write(master, b))
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    return
+                raw.extend(data)
+                term.feed(data)
+
+    pump(1.0)
+    for data, wait in keys:
+        os.write(master, data)
+        pump(wait)
+    screen = [term.text_line(term.line_index_of_view_row(y)) for y in range(rows)]
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    os.close(master)
+    return bytes(raw), screen
+
+
+def _tmux_screen(raw: bytes, tmp: Path, tag: str) -> list[str]:
+    path = tmp / f"{tag}.raw"
+    path.write_bytes(raw)
+    conf = tmp / "fid.conf"
+    conf.write_text("set -g remain-on-exit on\nset -g status off\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+    sock = f"heimdall-fid-{os.getpid()}-{tag}"
+    cmd = f"stty -echo; cat {path}; tmux -L {sock} wait -S done; sleep 5"
+    subprocess.run(["tmux", "-L", sock, "-f", str(conf), "new-session", "-d", "-x", "100", "-y",
+                    "30", cmd], check=True, env=env)
+    subprocess.run(["tmux", "-L", sock, "wait", "done"], check=True, env=env, timeout=60)
+    time.sleep(0.2)
+    out = subprocess.run(["tmux", "-L", sock, "capture-pane", "-p"], capture_output=True,
+                         text=True, env=env).stdout.split("\n")[:30]
+    subprocess.run(["tmux", "-L", sock, "kill-server"], env=env, capture_output=True)
+    return out
+
+
+def fidelity() -> None:
+    """Record real programs in a PTY, then compare our screen with tmux replaying the bytes."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        sample = tmp / "sample.py"
+        sample.write_text(Path(__file__).read_text())
+        (tmp / "curses_demo.py").write_text(_CURSES_DEMO)
+        cases: list[tuple[str, list[str], list[tuple[bytes, float]]]] = [
+            ("vim", ["vim", "-u", "NONE", "-N", "-c", "syntax on", "-c", "set nu", "sample.py"],
+             [(b"\x04", 0.4), (b"\x04", 0.4), (b"/def \r", 0.4),
+              ("Otyped 漢字 text\x1b".encode(), 0.5)]),
+            ("less", ["less", "sample.py"], [(b" ", 0.3), (b"/class\r", 0.4), (b"G", 0.3)]),
+            ("top", ["top", "-d", "0.3"], [(b"", 0.8), (b"c", 0.5)]),
+            ("curses", [sys.executable, "curses_demo.py"], [(b"", 1.0)]),
+            ("bash", ["bash", "--norc", "-i"],
+             [(b'echo -e "\\e[31mred\\e[0m \\u6f22"\r', 0.3), (b"printf '%s\\n' {1..60}\r", 0.4)]),
+        ]
+        print("fidelity (100x30; rows differing between our screen and tmux replaying the bytes):")
+        for name, argv, keys in cases:
+            if shutil.which(argv[0]) is None:
+                print(f"  {name:<7} skipped ({argv[0]} not installed)")
+                continue
+            raw, mine = _record(argv, keys, tmp)
+            theirs = _tmux_screen(raw, tmp, name)
+            differing = sum(
+                1 for a, b in zip(mine, theirs, strict=False)
+                if a.rstrip() != b.rstrip() and a.rstrip().translate(_ACS) != b.rstrip()
+            )
+            print(f"  {name:<7} {len(raw):7d} bytes  rows differing: {differing}/30")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=5.0, help="size of each stream in MB")
     parser.add_argument("--repeat", type=int, default=3, help="best-of runs for timing")
+    parser.add_argument(
+        "--fidelity", action="store_true",
+        help="also run vim/less/top/curses/bash in a PTY and compare screens with tmux",
+    )
     args = parser.parse_args()
     target = int(args.mb * 1e6)
 
@@ -266,6 +385,8 @@ def main() -> int:
             )
     print(f"scrollback: 10,000 coloured 120-col lines held in {scrollback_memory():.1f} MB")
     print("ratio = (parse + dirty-row snapshots at <=60 fps) / tmux detached; > 1 is faster")
+    if args.fidelity:
+        fidelity()
     return 0
 
 
