@@ -41,7 +41,8 @@ async def wait_until(pilot, check: Callable[[], bool], what: str, timeout: float
 
 
 def ready(view: TerminalView) -> bool:
-    return "? for shortcuts" in tab_text(view)
+    """The prompt footer is on screen since the last (re)start of the tab's child."""
+    return "? for shortcuts" in tab_text(view).rsplit("[heimdall] restarting", 1)[-1]
 
 
 def unit_cost(info: ModelInfo) -> float:
