@@ -382,6 +382,7 @@ class SimulatedUpstream:
         host: str = "127.0.0.1",
         port: int = 0,
         model_usage: Mapping[str, SimulatedUsage] | None = None,
+        required_key: str | None = None,
     ) -> None:
         if host not in LOOPBACK_HOSTS:
             raise SimulatedUpstreamError(
@@ -392,6 +393,9 @@ class SimulatedUpstream:
             raise ValueError("delay_ms must be >= 0")
         self.usage = usage or SimulatedUsage()
         self.model_usage: dict[str, SimulatedUsage] = dict(model_usage or {})
+        # When set, /v1/* answers 401 unless `x-api-key: <key>` or `authorization: Bearer <key>`
+        # is present (like Anthropic), so tests can prove which credential a gateway forwarded.
+        self.required_key = required_key
         self.log_path = Path(log_path) if log_path is not None else None
         self.delay_ms = delay_ms
         self.reply_suffix = reply_suffix
@@ -501,6 +505,10 @@ class SimulatedUpstream:
         if path == "/" and method in ("GET", "HEAD"):
             root = {"service": "heimdall simulated Anthropic upstream", "ok": True}
             return n, _Plan(200, "root", body=root)
+        if path.startswith("/v1/") and self.required_key is not None:
+            denied = self._check_key(headers, request_id)
+            if denied is not None:
+                return n, denied
         if path == "/v1/messages" and method == "POST":
             plan = self._plan_messages(n, body, request_id)
             plan.delay_s += self.delay_ms / 1000
@@ -518,6 +526,19 @@ class SimulatedUpstream:
             return n, _Plan(404, "not_found", body=_error_body(404, message, request_id))
         message = f"Not found: {method} {parts.path}"
         return n, _Plan(404, "not_found", body=_error_body(404, message, request_id))
+
+    def _check_key(self, headers: Mapping[str, str], request_id: str) -> _Plan | None:
+        presented = headers.get("x-api-key")
+        auth = headers.get("authorization", "")
+        if presented is None and auth.lower().startswith("bearer "):
+            presented = auth[7:].strip()
+        if presented is None:
+            message = "x-api-key header is required"
+        elif presented != self.required_key:
+            message = "invalid x-api-key"
+        else:
+            return None
+        return _Plan(401, "unauthorized", body=_error_body(401, message, request_id))
 
     def _usage_for(self, model: str) -> SimulatedUsage:
         return self.model_usage.get(model, self.usage)
@@ -679,6 +700,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache-read", type=int, default=0, help="cache-read tokens")
     parser.add_argument("--delay-ms", type=int, default=0, help="delay before every reply")
     parser.add_argument("--reply-suffix", default=DEFAULT_REPLY_SUFFIX)
+    parser.add_argument(
+        "--required-key", metavar="KEY", help="answer 401 unless requests carry this credential"
+    )
     return parser.parse_args(argv)
 
 
@@ -693,7 +717,8 @@ def main(argv: list[str] | None = None) -> int:
             cache_creation_1h_input_tokens=args.cache_creation_1h,
         )
         upstream = SimulatedUpstream(
-            usage, args.log, args.delay_ms, args.reply_suffix, host=args.host, port=args.port
+            usage, args.log, args.delay_ms, args.reply_suffix, host=args.host, port=args.port,
+            required_key=args.required_key,
         )
         url = upstream.start()
     except (ValueError, SimulatedUpstreamError, OSError) as exc:

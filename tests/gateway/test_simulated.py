@@ -343,6 +343,26 @@ def test_wait_for_request(fake_upstream: SimulatedUpstream) -> None:
         fake_upstream.wait_for_request(lambda e: False, timeout=0.05)
 
 
+def test_required_key() -> None:
+    with SimulatedUpstream(required_key="sk-ant-held") as upstream, httpx.Client(
+        base_url=upstream.url
+    ) as http:
+        body = _body("x", stream=False)
+        missing = http.post("/v1/messages", json=body)
+        assert missing.status_code == 401
+        assert missing.json()["error"] == {
+            "type": "authentication_error",
+            "message": "x-api-key header is required",
+        }
+        wrong = http.post("/v1/messages", json=body, headers={"x-api-key": "sk-other"})
+        assert wrong.status_code == 401 and wrong.json()["error"]["message"] == "invalid x-api-key"
+        assert http.post("/v1/messages", json=body, headers={"x-api-key": "sk-ant-held"}).is_success
+        bearer = {"authorization": "Bearer sk-ant-held"}
+        assert http.get("/v1/models", headers=bearer).is_success
+        assert http.head("/").status_code == 200  # warm-up probes carry no credential
+        assert [e["status"] for e in upstream.requests()] == [401, 401, 200, 200, 200]
+
+
 def test_refuses_non_loopback_hosts() -> None:
     for host in ("0.0.0.0", "192.168.1.10", "example.com", ""):
         with pytest.raises(SimulatedUpstreamError, match="loopback only"):
