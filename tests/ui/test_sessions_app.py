@@ -4,6 +4,7 @@ money, a model switch that keeps the conversation, and tabs that come back after
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -154,3 +155,58 @@ async def test_three_tabs_exact_spend_model_switch_and_restart(tmp_path: Path) -
     finally:
         await stack.client.aclose()
         stack.stop()
+
+
+async def test_budget_refusal_and_gateway_outage(tmp_path: Path) -> None:
+    from app.core.sessions import Session
+    from app.gateway.server import GatewaySettings, RunningGateway
+    from app.ui.widgets.gateway_status import GatewayStatus
+
+    claude = claude_binary()
+    config = Config()
+    config.gateway.refresh_seconds = 0.3
+    stack = start_demo_stack(config, root=tmp_path / "demo")
+    revived = None
+    try:
+        session = Session.new("api-fix", stack.project, model=SONNET, budget_usd=0.02)
+        app = SessionsApp(config, stack.client, SessionStore(stack.root / "sessions.json"),
+                          claude_bin=claude, base_env=stack.env, demo=True, restore=False,
+                          first_sessions=[session], freeze_gc=False)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_until(pilot, lambda: len(app.tabs) == 1 and ready(app.tabs[0]), "a prompt")
+            view = app.tabs[0]
+            for turn in range(8):
+                await pilot.press(*f"turn {turn}", "enter")
+                await wait_until(pilot, lambda t=turn: f"turn {t}" in tab_text(view)
+                                 and ("Budget exceeded" in tab_text(view)
+                                      or tab_text(view).count("FAKE-REPLY") > t), "an answer")
+                if "Budget exceeded" in tab_text(view):
+                    break
+            assert "Budget exceeded for session" in tab_text(view)  # the gateway's own words
+            card = app.query_one(TabSpendCard)
+            await wait_until(pilot, lambda: card.has_class("-over-budget"), "the over-budget state")
+            assert app.spend.book.spent(session.id) >= 0.02
+            messages = [n.message for n in app._notifications]
+            assert any("api-fix reached its budget" in m for m in messages), messages
+
+            # the gateway dies: the sidebar says so within a refresh, the tab keeps running
+            port = int(stack.gateway.url.rsplit(":", 1)[1])  # type: ignore[attr-defined]
+            spent = app.spend.book.spent(session.id)
+            stack.gateway.stop()  # type: ignore[attr-defined]
+            status = app.query_one(GatewayStatus)
+            await wait_until(pilot, lambda: status.has_class("-down"), "unreachable")
+            assert "unreachable since" in str(status.render())
+            assert view.running and app.spend.book.spent(session.id) == spent  # numbers kept
+            revived = RunningGateway(GatewaySettings(
+                token=stack.client.token, db_path=stack.root / "gateway.db",  # type: ignore[attr-defined]
+                port=port, upstream=stack.upstream.url)).start()  # type: ignore[attr-defined]
+            app.spend.refresh_now()
+            await wait_until(pilot, lambda: status.has_class("-ok"), "healthy again", timeout=60)
+            assert app.spend.book.spent(session.id) == pytest.approx(spent, abs=1e-9)
+            await app.shutdown()
+    finally:
+        if revived is not None:
+            revived.stop()
+        await stack.client.aclose()
+        with contextlib.suppress(Exception):  # the gateway may be stopped already
+            stack.stop()
