@@ -19,6 +19,8 @@ from tests.claude_support import ClaudeScreen, claude_binary, claude_test_env
 
 pytestmark = [pytest.mark.claude, pytest.mark.timeout(120)]
 
+KITTY_PUSH = b"\x1b[>1u"
+
 
 async def test_prompt_reply_title_and_exit(tmp_path: Path, fake_upstream: SimulatedUpstream) -> None:
     session_id = str(uuid.uuid4())
@@ -49,11 +51,30 @@ async def test_prompt_reply_title_and_exit(tmp_path: Path, fake_upstream: Simula
         await screen.wait_until(lambda: screen.title.endswith(expected_title), 10, "the AI title")
         assert any(expected_title in title for title in screen.titles)
 
+        # With the outer terminal's TMUX scrubbed, Claude Code draws with synchronized output and
+        # does not push the kitty keyboard protocol (contrast: the test below).
+        assert b"\x1b[?2026h" in screen.raw and KITTY_PUSH not in screen.raw
+
         screen.write(b"\x03")
         await screen.wait_for_text("again to exit")
         screen.write(b"\x03")
         status = await screen.wait_exit()
         assert status.code == 0
         assert screen.title == ""  # Claude Code clears the title on exit
+    finally:
+        await screen.close()
+
+
+async def test_inherited_tmux_changes_claude_codes_output(
+    tmp_path: Path, fake_upstream: SimulatedUpstream
+) -> None:
+    """Why `claude_launch` drops TMUX: a child that sees it pushes the kitty keyboard protocol
+    (and skips synchronized output), which our widget would then have to undo."""
+    env = claude_test_env(tmp_path, fake_upstream.url, extra={"TMUX": "/tmp/tmux-1/default,1,0"})
+    argv = [claude_binary(), "--session-id", str(uuid.uuid4())]
+    screen = ClaudeScreen(argv, env, tmp_path).start()
+    try:
+        await screen.wait_ready()
+        await screen.wait_until(lambda: KITTY_PUSH in screen.raw, 5, "the kitty keyboard push")
     finally:
         await screen.close()
