@@ -117,7 +117,8 @@ class SessionsApp(HeimdallApp):
         self.spend.start_polling(
             self.client, self.open_sessions, refresh_seconds=self.config.gateway.refresh_seconds
         )
-        if self.claude_bin is None:
+        wanted = (list(self.store.sessions) if self.restore else []) + self.first_sessions
+        if self.claude_bin is None and (not wanted or any(s.is_claude for s in wanted)):
             self.push_screen(MissingClaudeScreen(npm=find_npm(self.base_env)), self._after_first_run)
             return
         await self._open_initial_tabs()
@@ -329,3 +330,93 @@ class SessionsApp(HeimdallApp):
         await super().shutdown()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.client.aclose(), timeout=2)
+
+
+# -- `heimdall` itself ------------------------------------------------------------------------------
+
+RUN_DEMO_EXIT = 75
+"""Exit code SessionsApp returns when the user picked "Run the demo" on the credential screen."""
+
+
+class TuiApp(SessionsApp):
+    """SessionsApp that first explains a missing upstream credential (embedded gateway only)."""
+
+    def __init__(self, *args: object, credential_missing: bool = False, upstream: str = "",
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.credential_missing = credential_missing
+        self.upstream = upstream
+
+    async def _open_initial_tabs(self) -> None:
+        if not self.credential_missing:
+            await super()._open_initial_tabs()
+            return
+        from app.ui.screens.first_run import MissingCredentialScreen
+
+        def answered(word: str | None) -> None:
+            if word == "continue":
+                self.credential_missing = False
+                self.call_later(self._open_initial_tabs)
+            elif word == "shell":
+                self.call_later(self.action_shell_tab)
+            elif word == "demo":
+                self.exit(RUN_DEMO_EXIT)
+            else:
+                self.exit(1)
+
+        self.push_screen(MissingCredentialScreen(upstream=self.upstream), answered)
+
+
+def build_tui_app(args: object, config: Config) -> TuiApp:
+    """The real `heimdall`: configured gateway (embedded one started if needed), saved sessions.
+
+    Raises `GatewayError` with a one-line message when the gateway cannot be reached/started.
+    """
+    from app.core.gateway import make_client
+    from app.ui.screens.first_run import needs_credential_screen, upstream_credential
+
+    kind = config.gateway.kind
+    handle = None
+    if kind == "embedded" or (kind == "auto" and not config.gateway.url):
+        from app.gateway.launcher import ensure_embedded_gateway
+
+        handle = ensure_embedded_gateway(config)
+        config.gateway.kind = "embedded"
+    client = make_client(config, embedded=handle)
+    store = SessionStore()
+    store.load()
+    restore = not bool(getattr(args, "fresh", False))
+    first: list[Session] = []
+    if not (restore and store.sessions):
+        cwd = Path(config.agent.cwd or os.getcwd()).resolve()
+        command = None if Path(config.agent.command).name == "claude" else config.agent.command
+        first.append(Session.new(cwd.name or "session", cwd, model=config.agent.default_model,
+                                 command=command, project_dir=cwd))
+    held = bool(getattr(handle, "held_key", False))
+    missing = (
+        handle is not None
+        and not held
+        and needs_credential_screen("embedded", config.embedded.upstream, upstream_credential())
+    )
+    return TuiApp(config, client, store, restore=restore, first_sessions=first,
+                  credential_missing=missing, upstream=config.embedded.upstream)
+
+
+def run_tui(args: object, config: Config) -> int:
+    """`heimdall` with sessions, gateway and sidebar (what `app.commands.tui.run` can call)."""
+    import atexit
+    import sys
+
+    try:
+        app = build_tui_app(args, config)
+    except GatewayError as exc:
+        print(f"heimdall: {exc.message}", file=sys.stderr)
+        return 1
+    atexit.register(app.kill_children_now)
+    result = app.run()
+    app.kill_children_now()
+    if result == RUN_DEMO_EXIT:
+        from app.commands import demo
+
+        return demo.run(args, config)  # type: ignore[arg-type]
+    return int(result or 0)
