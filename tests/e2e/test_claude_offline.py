@@ -71,4 +71,4 @@ async def test_claude_code_only_connects_to_the_fake(
         await screen.close()
     connects = inet_connects(trace_file.read_text())
     assert connects, "strace saw no connect() at all: the trace is not working"
-    assert {target for target in connects} == {("127.0.0.1", fake_upstream.port)}
+    assert set(connects) == {("127.0.0.1", fake_upstream.port)}
