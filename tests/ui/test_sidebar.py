@@ -408,3 +408,18 @@ def test_sidebar_snapshots(snap_compare, name: str, size: tuple[int, int], budge
     run_before = _snapshot_state(app, budget=budget, health=health, expanded=expanded,
                                  collapsed=collapsed)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_tiny_terminal_does_not_break_the_sidebar() -> None:
+    app = SidebarHost()
+    tabs = sessions()
+    book = UsageBook(tz=UTC)
+    book.feed(report(T0, **{tabs[0].id: {"claude-sonnet-4-5": cell(SONNET, 7)}}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        sidebar = app.query_one(SpendSidebar)
+        sidebar.update_view(book, tabs, HEALTHY, active_id=tabs[0].id)
+        for size in ((1, 1), (12, 3), (40, 8), (80, 24)):
+            await pilot.resize_terminal(*size)
+            sidebar.update_view()
+            await settle(pilot)
+        assert "All tabs" in screen_text(app)
