@@ -288,8 +288,25 @@ class SessionsApp(HeimdallApp):
 
     @on(TabClosed)
     def _tab_closed(self, event: TabClosed) -> None:
-        self.store.remove(event.tab.session_id)
+        session = self.store.remove(event.tab.session_id)
         self.spend.update_view(sessions=self.open_sessions(), active_id=self._active_id())
+        if session is not None:
+            self.run_worker(self._close_session(session), group="close-session")
+
+    async def _close_session(self, session: Session) -> None:
+        """Release per-session gateway resources (e.g. a Bifrost virtual key)."""
+        with contextlib.suppress(GatewayError):
+            await self.client.close_session(SessionRef(session.id, session.name, session.budget_usd))
+
+    def _refresh_tabs(self) -> None:
+        super()._refresh_tabs()
+        # a renamed tab renames its session (the sidebar and the saved tabs follow)
+        for view in self.tabs:
+            session = self.store.get(view.session_id)
+            if session is not None and view.custom_name and view.custom_name != session.name:
+                session.name = view.custom_name
+                self.store.update(session)
+                self.spend.update_view()
 
     def on_tab_state_changed(self, event: TabStateChanged) -> None:
         super().on_tab_state_changed(event)

@@ -73,7 +73,15 @@ async def test_with_a_credential_tabs_open_and_sessions_are_restored(
             await pilot.pause(0.02)
         assert [v.session_id for v in app.tabs] == [saved.id]
         assert not isinstance(app.screen, MissingCredentialScreen)
+        view = app.tabs[0]
+        view.custom_name = "renamed"
+        app._refresh_tabs()
+        assert [s.name for s in SessionStore().load()] == ["renamed"]  # saved at once
+        await app.close_tab(view)
+        await pilot.pause()
+        assert SessionStore().load() == []  # a closed tab is forgotten
         await app.shutdown()
+    SessionStore().add(saved)
     fresh = build_tui_app(argparse.Namespace(fresh=True), config_for(gateway, tmp_path))
     assert [s.command for s in fresh.first_sessions] == ["bash"]
     assert not fresh.restore
