@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from genai_prices import Usage, calc_price
 from genai_prices import data_snapshot as _snapshot
+from genai_prices.types import TieredPrices
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -99,6 +100,7 @@ class Pricer:
 
     def __init__(self, overrides: Mapping[str, ModelPrice] | None = None) -> None:
         self._overrides: dict[str, PerMTok] = {}
+        self._resolved: dict[tuple[str, str], object] = {}
         for model, price in (overrides or {}).items():
             self._overrides[model.lower()] = PerMTok(
                 input=Decimal(repr(price.input)),
@@ -119,6 +121,20 @@ class Pricer:
             return Cost(float(_override_cost(override, usage)), missing=False)
         if not model:
             return Cost(0.0, missing=True)
+        when = when or datetime.now(UTC)
+        key = (model, when.strftime("%Y-%m-%d"))
+        prices = self._resolved.get(key, _UNRESOLVED)
+        if prices is _UNRESOLVED:
+            prices = self._resolved[key] = _simple_prices(model, when)
+        if prices is _UNKNOWN:
+            return Cost(0.0, missing=True)
+        if prices is not None:
+            return Cost(float(_simple_cost(prices, usage)), missing=False)
+        return self.library_cost(model, usage, when)
+
+    def library_cost(self, model: str, usage: TokenUsage, when: datetime | None = None) -> Cost:
+        """The same, always through `genai_prices.calc_price` (the reference the fast path is
+        tested against)."""
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -165,6 +181,53 @@ class Pricer:
         provider = _snapshot.get_snapshot().find_provider(None, PROVIDER_ID, None)
         ids = [m.id for m in provider.models if m.id.startswith("claude")]
         return sorted(set(ids) | set(self._overrides))
+
+
+_UNRESOLVED = object()
+_UNKNOWN = object()
+# The five token prices every current Claude model has. A model with exactly these (plus
+# web-search prices, which no Messages usage here carries) is priced by `_simple_cost`: the same
+# Decimal arithmetic as genai-prices (tier chosen on the whole prompt), without its generic
+# unit-registry machinery, which costs ~0.1 ms per call on the request path.
+_SIMPLE_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok")
+_IGNORABLE_KEYS = frozenset({"web_searches_kcount"})
+
+
+def _simple_prices(model: str, when: datetime) -> object:
+    """The model's resolved price object when `_simple_cost` applies, None when only the library
+    can price it, `_UNKNOWN` when it has no price."""
+    try:
+        _, info = _snapshot.get_snapshot().find_provider_model(model, None, PROVIDER_ID, None)
+    except LookupError:
+        return _UNKNOWN
+    prices = info.get_prices(when)
+    present = {k for k, v in prices.__dict__.items() if v is not None and not k.startswith("_")}
+    if set(_SIMPLE_KEYS) <= present and present - set(_SIMPLE_KEYS) <= _IGNORABLE_KEYS:
+        return prices
+    return None
+
+
+def _rate(price: object, prompt_tokens: int) -> Decimal:
+    if isinstance(price, TieredPrices):
+        for tier in reversed(price.tiers):
+            if prompt_tokens > tier.start:
+                return tier.price
+        return price.base
+    assert isinstance(price, Decimal)
+    return price
+
+
+def _simple_cost(prices: object, u: TokenUsage) -> Decimal:
+    prompt = u.prompt_tokens
+    rates = [_rate(getattr(prices, key), prompt) for key in _SIMPLE_KEYS]
+    counts = (
+        u.input_tokens,
+        u.output_tokens,
+        u.cache_read_tokens,
+        u.cache_write_5m_tokens,
+        u.cache_write_1h_tokens,
+    )
+    return sum((r * Decimal(c) for r, c in zip(rates, counts, strict=True)), Decimal(0)) / _MTOK
 
 
 def _filled(p: PerMTok) -> PerMTok:

@@ -18,7 +18,7 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -36,6 +36,8 @@ from app.gateway.metering import JsonMeter, StreamMeter
 from app.gateway.store import LogRow
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from app.gateway.server import Gateway
 
 HOP_BY_HOP = frozenset(
@@ -265,7 +267,7 @@ async def _relay_response(
     cancelled_by_server = False
     try:
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        async for chunk in response.aiter_raw():
+        async for chunk in cast("AsyncIterator[bytes]", response.stream):
             if row.ttfb_ms is None:
                 row.ttfb_ms = (time.perf_counter() - started) * 1000
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -292,7 +294,7 @@ async def _relay_response(
     finally:
         watcher.cancel()
         with contextlib.suppress(BaseException):
-            await response.aclose()
+            await cast("httpx.AsyncByteStream", response.stream).aclose()
         _finish_row(gw, row, response.status_code, meter, started, broken, state["client_gone"])
     if cancelled_by_server:
         raise asyncio.CancelledError

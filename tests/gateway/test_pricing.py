@@ -114,3 +114,21 @@ def test_per_token_strings_like_bifrost(no_network: None) -> None:
     assert per_token(rates.cache_write) == "0.00000375"
     assert per_token(Decimal("1.25")) == "0.00000125"
     assert Pricer().rates("no-such-model") is None
+
+
+def test_fast_path_equals_the_library_for_every_claude_model(no_network: None) -> None:
+    pricer = Pricer()
+    usages = [
+        TokenUsage(input_tokens=1200, output_tokens=345),
+        TokenUsage(input_tokens=7, output_tokens=3, cache_read_tokens=11, cache_write_5m_tokens=13),
+        TokenUsage(input_tokens=2048, output_tokens=512, cache_read_tokens=14336, cache_write_1h_tokens=1024),
+        TokenUsage(input_tokens=190_000, output_tokens=9, cache_read_tokens=10_000, cache_write_5m_tokens=1),
+        TokenUsage(input_tokens=1, output_tokens=1, cache_read_tokens=250_000, cache_write_1h_tokens=5),
+    ]
+    models = pricer.known_models()
+    assert len(models) > 10
+    for model in models:
+        for usage in usages:
+            fast, reference = pricer.cost(model, usage), pricer.library_cost(model, usage)
+            assert fast.missing == reference.missing
+            assert fast.usd == reference.usd, (model, usage)
