@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from rich.cells import cell_len
 
@@ -36,13 +37,19 @@ def _zero_width_ranges() -> list[tuple[int, int]]:
     ]
     zero.extend(range(0x1160, 0x1200))  # Hangul medial vowels / final consonants
     zero.extend(range(0xD7B0, 0xD800))
+    zero.extend((0x3164, 0xFFA0))  # Hangul fillers
     zero.extend(range(0x1F3FB, 0x1F400))  # emoji skin-tone modifiers
     zero.extend(range(0xE0000, 0xE0080))  # tags (subdivision flags)
     zero.extend(range(0xE0100, 0xE01F0))  # variation selectors supplement
     # Format characters that terminals draw one cell wide.
     shown = {0xAD, *range(0x600, 0x606), 0x6DD, 0x70F, 0x8E2}
+    return _compress(set(zero) - shown)
+
+
+def _compress(code_points: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted code points as inclusive (first, last) ranges."""
     ranges: list[tuple[int, int]] = []
-    for cp in sorted(set(zero) - shown):
+    for cp in sorted(set(code_points)):
         if ranges and ranges[-1][1] == cp - 1:
             ranges[-1] = (ranges[-1][0], cp)
         else:
@@ -59,19 +66,31 @@ def _char_class(ranges: list[tuple[int, int]]) -> str:
 
 _EXT = _char_class(_zero_width_ranges())
 _RI = "\U0001f1e6-\U0001f1ff"
+# Symbols Unicode 16 made wide (trigrams, hexagrams, Tai Xuan Jing, counting rods) that older
+# tables, like the backend's, still call narrow: drawn through a wide placeholder so the cell
+# count agrees with rich's (and so with Textual's) measurement.
+_RESIZED = _char_class(
+    _compress(
+        cp
+        for first, last in ((0x2630, 0x2637), (0x268A, 0x268F), (0x4DC0, 0x4DFF), (0x1D300, 0x1D376))
+        for cp in range(first, last + 1)
+        if cell_len(chr(cp)) == 2
+    )
+)
 _BASE = f"[^\x00-\x1f\x7f-\x9f{_EXT}]"
 # A cluster worth special handling: a regional-indicator pair, or anything followed by at least one
 # zero-width character (ZWJ joins the next base). Group "base" is None when the run starts with
 # zero-width characters, which then belong to the cluster printed before.
 CLUSTER_RE = re.compile(
     f"(?P<base>[{_RI}]{{2}}|{_BASE})?(?P<tail>(?:\u200d{_BASE}?|[{_EXT}])+)|[{_RI}]{{2}}"
+    + (f"|[{_RESIZED}]" if _RESIZED else "")
 )
 # Zero-width characters opening a run: they extend the cluster printed just before.
 LEADING_RE = re.compile(f"(?:\u200d{_BASE}?|[{_EXT}])+")
 # After a cluster ending in ZWJ, the next base character (and its marks) joins it.
 JOIN_RE = re.compile(f"{_BASE}(?:\u200d{_BASE}?|[{_EXT}])*")
 # Quick test: does a non-ASCII run need cluster handling at all?
-NEEDS_CLUSTERING = re.compile(f"[{_EXT}{_RI}]")
+NEEDS_CLUSTERING = re.compile(f"[{_EXT}{_RI}{_RESIZED}]")
 JOINS_NEXT = "\u200d"
 
 

@@ -39,6 +39,8 @@ SCREEN_CASES = [
     ("combining_mark", "e\u0301x", "e\u0301x", (2, 0)),
     ("flag_pair", "🇩🇪x", "🇩🇪x", (3, 0)),
     ("skin_tone", "👍🏽x", "👍🏽x", (3, 0)),
+    # Unicode 16 made these wide; rich (and so Textual) measures them as 2 cells, so do we.
+    ("unicode16_wide_symbols", "☰x䷀y", "☰x䷀y", (6, 0)),
     ("zero_width_space_not_a_cell", "a\u200bb", "a\u200bb", (2, 0)),
     ("cht_cbt", f"a{CSI}2Ib{CSI}Zc", "a" + " " * 15 + "c", (17, 0)),
     ("dcs_xtgettcap_dropped", f"ab{ESC}P+q544e{ESC}\\cd", "abcd", (4, 0)),
