@@ -162,7 +162,7 @@ def demo_sessions(count: int, project: Path) -> list:
 
 
 def build_demo_app(config: Config, stack: DemoStack, *, tabs: int = 2, claude_bin: str | None = None,
-                   freeze_gc: bool = True):  # -> SessionsApp (imported lazily: Textual)
+                   freeze_gc: bool = True, end_on_signals: bool = False):  # -> SessionsApp
     from app.core.sessions import SessionStore
     from app.ui.gateway_app import SessionsApp
 
@@ -178,6 +178,7 @@ def build_demo_app(config: Config, stack: DemoStack, *, tabs: int = 2, claude_bi
         restore=False,
         first_sessions=demo_sessions(tabs, stack.project),
         freeze_gc=freeze_gc,
+        end_on_signals=end_on_signals,
     )
 
 
@@ -191,7 +192,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return 1
     atexit.register(stack.stop)
     try:
-        app = build_demo_app(config, stack, tabs=getattr(args, "tabs", 2) or 2)
+        app = build_demo_app(config, stack, tabs=getattr(args, "tabs", 2) or 2, end_on_signals=True)
         atexit.register(app.kill_children_now)
         result = app.run()
         app.kill_children_now()

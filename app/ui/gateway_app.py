@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,8 +77,10 @@ class SessionsApp(HeimdallApp):
         restore: bool = True,
         first_sessions: list[Session] | None = None,
         freeze_gc: bool = True,
+        end_on_signals: bool = False,
     ) -> None:
         super().__init__(config, launch_factory=self._launch, initial_tabs=[], freeze_gc=freeze_gc)
+        self.end_on_signals = end_on_signals
         self.client = client
         self.store = store
         self.claude_bin = claude_bin if claude_bin is not None else find_claude(base_env)
@@ -111,6 +114,12 @@ class SessionsApp(HeimdallApp):
 
     async def on_mount(self) -> None:
         await super().on_mount()
+        if self.end_on_signals:
+            # SIGTERM / SIGHUP: end the children and return from run(), so callers clean up
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(signum, lambda: self.call_later(self.shutdown))
         await self.sidebar.mount(self.spend)
         for warning in self.store.warnings:
             self.notify(warning, severity="warning", timeout=10, markup=False)
@@ -416,7 +425,8 @@ def build_tui_app(args: object, config: Config) -> TuiApp:
         and needs_credential_screen("embedded", config.embedded.upstream, upstream_credential())
     )
     return TuiApp(config, client, store, restore=restore, first_sessions=first,
-                  credential_missing=missing, upstream=config.embedded.upstream)
+                  credential_missing=missing, upstream=config.embedded.upstream,
+                  end_on_signals=True)
 
 
 def run_tui(args: object, config: Config) -> int:
