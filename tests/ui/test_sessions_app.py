@@ -210,3 +210,58 @@ async def test_budget_refusal_and_gateway_outage(tmp_path: Path) -> None:
         await stack.client.aclose()
         with contextlib.suppress(Exception):  # the gateway may be stopped already
             stack.stop()
+
+
+async def test_bifrost_contract_fake_tabs_show_bifrosts_own_costs(tmp_path: Path) -> None:
+    """The same sidebar over Bifrost (its contract fake): each tab's money is Bifrost's `cost`."""
+    from app.commands.demo import demo_environment
+    from app.core.gateway.bifrost import BifrostClient
+    from app.core.sessions import Session
+    from tests.fakes.bifrost import PRICES, BifrostFake, FakeUsage, fake_cost
+
+    claude = claude_binary()
+    fake = BifrostFake()
+    fake.start()
+    vk = fake.create_vk("heimdall")
+    client = BifrostClient(fake.url, virtual_key=vk["value"])
+    config = Config()
+    config.gateway.refresh_seconds = 0.3
+    env = demo_environment(tmp_path / "env")
+    project = tmp_path / "project"
+    project.mkdir()
+    tabs = [Session.new("api-fix", project, model=SONNET), Session.new("docs", project, model=HAIKU)]
+    app = SessionsApp(config, client, SessionStore(tmp_path / "sessions.json"), claude_bin=claude,
+                      base_env=env, restore=False, first_sessions=tabs, freeze_gc=False)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_until(pilot, lambda: len(app.tabs) == 2 and all(map(ready, app.tabs)),
+                             "two prompts")
+            for view in app.tabs:
+                app.activate(view)
+                await pilot.pause()
+                await pilot.press(*"hello", "enter")
+                await wait_until(pilot, lambda v=view: "FAKE-REPLY from model=" in tab_text(v),
+                                 "a Bifrost reply")
+            book = app.spend.book
+            for _ in range(300):
+                app.spend.refresh_now()
+                await pilot.pause(0.1)
+                done = [r for r in fake.state.logs if r.get("status") == "success"]
+                seen = sum(book.session_totals(t.id).requests for t in tabs)
+                if done and seen == len(done):
+                    break
+            for tab in tabs:
+                cells = book.session_models(tab.id)
+                assert list(cells) == [tab.model]
+                requests = cells[tab.model].requests
+                assert requests >= 1
+                expected = requests * fake_cost(tab.model, FakeUsage(), PRICES)
+                assert book.spent(tab.id) == pytest.approx(expected, abs=1e-9)
+                card = next(c for c in app.query(TabSpendCard) if c.session_id == tab.id)
+                assert str(card.query_one(".card-cost", Label).content) == format_usd(expected)
+            status = app.spend.gateway
+            assert status is not None and status.kind == "bifrost" and status.ok
+            await app.shutdown()
+    finally:
+        await client.aclose()
+        fake.stop()
