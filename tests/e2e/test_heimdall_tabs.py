@@ -84,9 +84,15 @@ async def test_heimdall_two_claude_tabs(tmp_path: Path, fake_upstream: Simulated
         await screen.wait_for_text(re.compile(r"FAKE-REPLY #\d+ from model="), 40)
 
         screen.write(PREFIX_KEY + b"c")  # leader, then c: a new tab
-        await screen.wait_until(lambda: "FAKE-REPLY" not in screen.screen_text(), 20, "new tab")
-        if "New session" in screen.screen_text():  # a new-session dialog: take its defaults
-            screen.write(b"\r")
+        await screen.wait_until(
+            lambda: "New session" in screen.screen_text() or "FAKE-REPLY" not in screen.screen_text(),
+            20,
+            "a new tab or the new-session dialog",
+        )
+        if "New session" in screen.screen_text():  # the sessions app asks: name it, create it
+            await screen.submit("second", pause=0.3)
+            screen.write(b"\x13")  # Ctrl+S: create
+            await screen.wait_until(lambda: "FAKE-REPLY" not in screen.screen_text(), 20, "new tab")
         await screen.wait_for_text("for shortcuts", timeout=60)
         await screen.submit("please fix the login bug", pause=0.5)
         await screen.wait_for_text(re.compile(r"FAKE-REPLY #\d+ from model="), 40)
