@@ -34,6 +34,8 @@ from pathlib import Path
 
 READ_SIZE = 65536
 """Bytes asked for per read; the kernel hands out about 4 KiB at a time anyway."""
+MAX_READS_PER_WAKEUP = 16
+"""Reads drained per reader callback during a flood (bounded, so other tabs get their turn)."""
 HANGUP_TIMEOUT = 1.0
 """Seconds a child gets to exit after SIGHUP before it is sent SIGTERM."""
 TERMINATE_TIMEOUT = 1.0
@@ -336,28 +338,51 @@ class PtySession:
     # -- event loop callbacks -------------------------------------------------------------------
 
     def _on_readable(self) -> None:
-        self._read_once()
-
-    def _read_once(self) -> bool:
-        """One read from the master. False once the PTY has no more data (EAGAIN or EOF)."""
+        # The kernel hands out ~4 KiB per read; during a flood, drain a few reads into one chunk
+        # so the emulator and the frame clock are called once per batch, not once per 4 KiB.
         if self._master is None:
-            return False
+            return
+        chunks: list[bytes] = []
+        size = 0
+        for _ in range(MAX_READS_PER_WAKEUP):
+            data = self._read_raw()
+            if not data:
+                break
+            chunks.append(data)
+            size += len(data)
+            if size >= READ_SIZE:
+                break
+        if chunks:
+            self._deliver(b"".join(chunks) if len(chunks) > 1 else chunks[0])
+
+    def _read_raw(self) -> bytes:
+        """One non-blocking read; b"" when nothing is there (EAGAIN) or at EOF (handled)."""
+        if self._master is None:
+            return b""
         try:
             data = os.read(self._master, READ_SIZE)
         except BlockingIOError:
-            return False
+            return b""
         except OSError as exc:
             if exc.errno == errno.EIO:  # every slave fd closed: the child side is gone
                 self._on_eof()
-                return False
+                return b""
             raise
         if not data:
             self._on_eof()
-            return False
+        return data
+
+    def _deliver(self, data: bytes) -> None:
         self.bytes_read += len(data)
         if self.on_output is not None:
             self.on_output(data)
-        return True
+
+    def _read_once(self) -> bool:
+        """One read from the master, delivered. False once there is no more data."""
+        data = self._read_raw()
+        if data:
+            self._deliver(data)
+        return bool(data)
 
     def _on_eof(self) -> None:
         if self._loop is not None and self._master is not None:

@@ -63,6 +63,8 @@ from app.ui.widgets.terminal_view import FrameClock, TerminalView
 STYLES_DIR = Path(__file__).resolve().parents[2] / "styles"
 ACTIVITY_POLL_SECONDS = 1.0
 """One timer for all tabs: Claude Code status files and the decay of "busy"."""
+TAB_BAR_REFRESH_DELAY = 0.05
+"""Tab events (state, title, bell) within this window share one tab-bar redraw."""
 
 
 @dataclass
@@ -207,6 +209,7 @@ class HeimdallApp(App[int]):
         self.active_tab: TerminalView | None = None
         self.prefix_armed = False
         self._tab_serial = 0
+        self._tabs_refresh_pending = False
         self._prefix_table: dict[str, PrefixCommand] = {}
         # Ctrl+Q would be Textual's quit; children (emacs, nano) own it here.
         self._bindings.key_to_bindings.pop("ctrl+q", None)
@@ -372,6 +375,13 @@ class HeimdallApp(App[int]):
         self._refresh_tabs()
 
     def _refresh_tabs(self) -> None:
+        """Redraw the tab bar soon; bursts of tab events collapse into one redraw."""
+        if not self._tabs_refresh_pending:
+            self._tabs_refresh_pending = True
+            self.set_timer(TAB_BAR_REFRESH_DELAY, self._refresh_tabs_now)
+
+    def _refresh_tabs_now(self) -> None:
+        self._tabs_refresh_pending = False
         with contextlib.suppress(NoMatches):
             self.query_one(SessionTabs).refresh_tabs(self.tabs, self.active_tab)
 

@@ -114,11 +114,12 @@ async def test_bell_in_background_tab_marks_it_until_viewed() -> None:
         app.activate(front)
         await wait_until(pilot, lambda: ringer.state is Activity.BELL, what="bell badge")
         label = app.query_one(SessionTabs).label_for(ringer)
-        assert label is not None and label.has_class("-bell")
+        assert label is not None
+        await wait_until(pilot, lambda: label.has_class("-bell"), what="-bell class")
         assert any(isinstance(m, TabBell) and m.background for m in messages)
         app.activate(ringer)
         await wait_until(pilot, lambda: ringer.state is not Activity.BELL, what="bell cleared")
-        assert not label.has_class("-bell")
+        await wait_until(pilot, lambda: not label.has_class("-bell"), what="-bell cleared")
 
 
 async def test_crashing_child_keeps_output_and_exit_code_then_restarts() -> None:
@@ -129,7 +130,7 @@ async def test_crashing_child_keeps_output_and_exit_code_then_restarts() -> None
         await wait_until(pilot, lambda: view.state is Activity.EXITED, what="exited")
         assert view.exit_status is not None and view.exit_status.code == 3
         assert "LAST-WORDS" in screen_text(view)
-        assert "exit 3" in label_of(app, view)
+        await wait_until(pilot, lambda: "exit 3" in label_of(app, view), what="exit badge")
         assert any(isinstance(m, TabExited) and m.status.code == 3 for m in messages)
         first_pid = view.pid
         # Restart with a new launch (what the model menu does), keeping the session id.

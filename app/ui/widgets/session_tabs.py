@@ -45,15 +45,20 @@ class TabLabel(Static):
     def __init__(self, view: TerminalView) -> None:
         super().__init__(classes="tab-label", id=f"label-{view.id}" if view.id else None)
         self.view = view
+        self._shown: tuple[object, ...] | None = None
 
     def refresh_label(self, number: int, active: bool) -> None:
         title = self.view.label
         if len(title) > MAX_TITLE:
             title = title[: MAX_TITLE - 1] + "…"
+        key = (number, title, badge_text(self.view), active, self.view.state)
+        if key == self._shown:
+            return
+        self._shown = key
         text = Text()
         text.append(f" {number} ", style="bold")
         text.append(title)
-        text.append(f" {badge_text(self.view)} ")
+        text.append(f" {key[2]} ")
         self.update(text)
         self.set_class(active, "-active")
         for state in Activity:
@@ -76,6 +81,7 @@ class SessionTabs(HorizontalScroll):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._labels: dict[int, TabLabel] = {}
+        self._scrolled_to: TerminalView | None = None
 
     def label_for(self, view: TerminalView) -> TabLabel | None:
         return self._labels.get(id(view))
@@ -95,7 +101,8 @@ class SessionTabs(HorizontalScroll):
             label = self._labels.get(id(view))
             if label is not None:
                 label.refresh_label(number, view is active)
-        if active is not None:
+        if active is not None and active is not self._scrolled_to:
             label = self._labels.get(id(active))
             if label is not None:
+                self._scrolled_to = active
                 self.scroll_to_widget(label, animate=False)

@@ -53,6 +53,10 @@ if TYPE_CHECKING:
 
 SYNC_TIMEOUT = 0.150
 """Longest we hold frames back while the child is inside a ?2026 synchronized update."""
+FLOOD_BYTES_PER_FRAME = 32_768
+"""More output than this between two frames means a flood: frames slow to FLOOD_FPS."""
+FLOOD_FPS = 30
+SYNC_END = b"\x1b[?2026l"
 RESIZE_DEBOUNCE = 0.030
 """A window drag produces a burst of sizes; the child only needs the last one."""
 WHEEL_LINES = 3
@@ -98,8 +102,26 @@ class FrameClock:
     def discard(self, view: TerminalView) -> None:
         self._pending.discard(view)
 
+    def frame_due(self, view: TerminalView) -> bool:
+        """May `view` paint right now (its fps budget allows it, it is visible, not in ?2026)?"""
+        if not view.shown or view.terminal.in_sync_update:
+            return False
+        now = asyncio.get_running_loop().time()
+        return now >= view.last_frame_at + self._interval(view)
+
+    def flush_now(self, view: TerminalView) -> None:
+        """Take `view`'s frame immediately (a complete synchronized frame just ended)."""
+        self._pending.discard(view)
+        view.flush_frame(asyncio.get_running_loop().time())
+        self.frames += 1
+
     def _interval(self, view: TerminalView) -> float:
-        return 1.0 / (self.max_fps if view.has_focus else self.background_fps)
+        fps = self.max_fps if view.has_focus else self.background_fps
+        if view.bytes_since_frame > FLOOD_BYTES_PER_FRAME:
+            # A flood (`cat big.log`, a build): nobody reads 60 frames a second of it, and each
+            # full-screen frame costs more than parsing the bytes behind it.
+            fps = min(fps, FLOOD_FPS)
+        return 1.0 / fps
 
     def _due(self, view: TerminalView, now: float) -> float:
         due = view.last_frame_at + self._interval(view)
@@ -218,6 +240,7 @@ class TerminalView(Widget, can_focus=True):
         """Lines scrolled back from live (0 = live)."""
         self.search: SearchState | None = None
         self.bytes_received = 0
+        self.bytes_since_frame = 0
         self._strips: list[Strip | None] = []
         self._full_rebuild = True
         self._cursor_row: int | None = None
@@ -336,7 +359,21 @@ class TerminalView(Widget, can_focus=True):
     # -- output path ----------------------------------------------------------------------------
 
     def _on_pty_output(self, data: bytes) -> None:
+        # A synchronized frame that ends inside this chunk, followed by the start of the next:
+        # feed up to the end of the complete frame and take it if a frame is due, so a child
+        # that is always inside ?2026 still gets smooth, never torn, frames.
+        end = data.rfind(SYNC_END)
+        if end >= 0 and end + len(SYNC_END) < len(data):
+            cut = end + len(SYNC_END)
+            self._feed(data[:cut])
+            if self.clock.frame_due(self):
+                self.clock.flush_now(self)
+            data = data[cut:]
+        self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
         self.bytes_received += len(data)
+        self.bytes_since_frame += len(data)
         if self.history_offset:
             # Keep the history the user is reading in place while new output arrives.
             held = self.terminal.scrollback_len
@@ -362,8 +399,12 @@ class TerminalView(Widget, can_focus=True):
     def _on_terminal_event(self, event: TerminalEvent) -> None:
         visible = self.shown and self.app_has_focus()
         if isinstance(event, TitleChanged):
+            shown_before = self.activity.display_title
             self.activity.on_title(event.title, visible=visible)
-            self.post_message(TabTitleChanged(self, event.title))
+            # Claude Code animates a spinner in its title several times a second: only a change
+            # of the words is news for the tab bar and listeners (the badge follows the state).
+            if self.activity.display_title != shown_before:
+                self.post_message(TabTitleChanged(self, event.title))
         elif isinstance(event, Bell):
             self.activity.on_bell(visible=visible)
             self.post_message(TabBell(self, background=not visible))
@@ -410,6 +451,7 @@ class TerminalView(Widget, can_focus=True):
     def flush_frame(self, now: float | None = None) -> None:
         """Rebuild the strips of dirty rows and refresh them (called by the FrameClock)."""
         self.last_frame_at = now if now is not None else asyncio.get_running_loop().time()
+        self.bytes_since_frame = 0
         if self.terminal.in_sync_update and self.sync_started_at is not None:
             self.sync_started_at = None  # timed out: show what we have rather than freeze
         if not self.shown or not self.display:

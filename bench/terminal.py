@@ -1,0 +1,411 @@
+"""Terminal benchmarks: the real Heimdall app, in a PTY of 120x40 whose output is read and discarded.
+
+Run: `.venv/bin/python bench/terminal.py` (about 2 minutes; `--quick` for a smoke run).
+Prints figures only; nothing here asserts.
+
+1. Throughput (MB/s) of child output through Heimdall vs tmux attached, on the same streams in the
+   same run: plain text, SGR-heavy full-screen redraws, and an Ink/Claude-Code-like stream
+   (status-line rewrites with CSI G / CSI K, spinner titles, 256-colour greys, ?2026 frames).
+   A stream is `cat`ed once the child gets a go key; the run ends when a sentinel printed after
+   the stream shows up in the outer terminal's output (so every byte was parsed and the final
+   frame drawn).
+2. Keystroke-to-screen latency p50/p99: a key typed into the outer terminal until its echo
+   (through the child's tty) is drawn by Heimdall; with 1 and 8 busy tabs (background tabs
+   streaming a Claude-like stream at ~10 KB/s, more than Claude Code's measured peak).
+3. CPU of 8 idle tabs over 10 s (% of one core, Heimdall's own process).
+4. Memory per tab with 10,000 lines of scrollback (RSS of Heimdall, children excluded).
+
+Why the real app in a PTY, not `App.run_test`: the headless driver skips Textual's output
+encoding and writing, which is where a good share of the cost lies (terminal.md §5.2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import pty
+import random
+import select
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COLS, ROWS = 120, 40
+SENTINEL = "BENCH-SENTINEL-DONE"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+# -- streams ---------------------------------------------------------------------------------------
+
+
+def plain_stream(size: int) -> bytes:
+    rng = random.Random(1)
+    words = ["alpha", "beta", "gamma", "delta", "compile", "src/app/core.py", "OK", "warning:"]
+    out: list[str] = []
+    total = 0
+    number = 0
+    while total < size:
+        number += 1
+        line = f"{number:07d} " + " ".join(rng.choice(words) for _ in range(14)) + "\r\n"
+        out.append(line)
+        total += len(line)
+    return "".join(out).encode()
+
+
+def sgr_stream(size: int) -> bytes:
+    """Full-screen redraws, every word in its own truecolor + attribute SGR (worst case)."""
+    rng = random.Random(2)
+    out: list[str] = []
+    total = 0
+    while total < size:
+        frame = ["\x1b[H"]
+        for row in range(1, ROWS + 1):
+            frame.append(f"\x1b[{row};1H")
+            col = 0
+            while col < COLS - 8:
+                r, g, b = rng.randrange(256), rng.randrange(256), rng.randrange(256)
+                attr = rng.choice(["1", "3", "4", "7", "22", "2"])
+                word = "".join(rng.choice("abcdefghij") for _ in range(6))
+                frame.append(f"\x1b[{attr};38;2;{r};{g};{b};48;5;{rng.randrange(256)}m{word} ")
+                col += 7
+            frame.append("\x1b[0m\x1b[K")
+        chunk = "".join(frame)
+        out.append(chunk)
+        total += len(chunk)
+    return "".join(out).encode()
+
+
+def ink_stream(size: int) -> bytes:
+    """What Claude Code's inline renderer writes while streaming an answer."""
+    rng = random.Random(3)
+    spinner = "⠂⠐⠒⠓⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+    words = ["the", "widget", "renders", "each", "row", "**once**", "`code`", "and", "caches", "it"]
+    out: list[str] = []
+    total = 0
+    frame = 0
+    paragraph: list[str] = []
+    while total < size:
+        frame += 1
+        paragraph.append(rng.choice(words))
+        grey = 232 + frame % 20
+        parts = [
+            "\x1b[?2026h",
+            f"\x1b]0;{spinner[frame % len(spinner)]} Fixing the tests\x07",
+            "\x1b[2K\x1b[1G",  # redraw the live block
+            f"\x1b[38;5;{grey}m● \x1b[39m" + " ".join(paragraph[-16:]),
+            "\r\n\x1b[2K\x1b[38;5;174m✻ Thinking… \x1b[38;5;246m(esc to interrupt)\x1b[39m",
+            "\r\n\x1b[2K\x1b[38;5;244m" + "─" * 100 + "\x1b[39m",
+            "\r\n\x1b[2K❯ \x1b[7m \x1b[27m",
+            "\r\n\x1b[2K\x1b[38;5;246m  ? for shortcuts\x1b[39m\x1b[52G\x1b[38;5;246m● high\x1b[39m",
+            "\x1b[4A\x1b[1G",
+            "\x1b[?2026l",
+        ]
+        if len(paragraph) >= 16:
+            parts.insert(3, "\r\n")  # the finished line scrolls into history
+            paragraph.clear()
+        chunk = "".join(parts)
+        out.append(chunk)
+        total += len(chunk.encode())
+    return "".join(out).encode()
+
+
+# -- processes in PTYs -----------------------------------------------------------------------------
+
+
+class Outer:
+    """A program in a PTY of COLS x ROWS whose output we read (and mostly discard)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # child
+            try:
+                os.execvpe(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.tail = b""
+        self.bytes_out = 0
+
+    def read_for(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self._read(deadline - time.monotonic())
+
+    def _read(self, timeout: float) -> bytes:
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
+        if not ready:
+            return b""
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except OSError:
+            raise RuntimeError("outer program exited") from None
+        self.bytes_out += len(data)
+        self.tail = (self.tail + data)[-4096:]
+        return data
+
+    def wait_for(self, needle: bytes, timeout: float, *, fresh: bool = True) -> float:
+        """Read until `needle` appears in new output; returns the monotonic time it was seen."""
+        if fresh:
+            self.tail = b""
+        deadline = time.monotonic() + timeout
+        while needle not in self.tail:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{needle!r} not seen; tail {self.tail[-300:]!r}")
+            self._read(deadline - time.monotonic())
+        return time.monotonic()
+
+    def write(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def close(self) -> None:
+        with_suppress(os.kill, self.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                self._read(0.05)
+            except RuntimeError:
+                break
+            done, _ = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                break
+        else:
+            with_suppress(os.kill, self.pid, signal.SIGKILL)
+        with_suppress(os.waitpid, self.pid, 0)
+        with_suppress(os.close, self.fd)
+
+
+def with_suppress(func, *args) -> None:
+    with contextlib.suppress(OSError):
+        func(*args)
+
+
+def bench_env(tmp: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TMUX", "HEIMDALL_", "TEXTUAL"))
+    }
+    env.update(
+        TERM="xterm-256color",
+        COLORTERM="truecolor",
+        HEIMDALL_DATA_DIR=str(tmp / "data"),
+        HEIMDALL_CONFIG=str(tmp / "config.toml"),
+        LANG="C.UTF-8",
+    )
+    return env
+
+
+def heimdall(commands: list[str], tmp: Path) -> Outer:
+    argv = [sys.executable, str(Path(__file__).resolve()), "--run-app", json.dumps(commands)]
+    return Outer(argv, bench_env(tmp))
+
+
+def run_app(commands: list[str]) -> None:
+    """Inside the outer PTY: the real HeimdallApp with one tab per command, sidebar hidden."""
+    sys.path.insert(0, str(ROOT))
+    from app.config import Config
+    from app.core.agents import command_launch
+    from app.ui.app import HeimdallApp, TabRequest
+
+    config = Config()
+    config.ui.sidebar = False
+
+    def factory(request: TabRequest):
+        return command_launch(request.command or "sh", Path.cwd())
+
+    app = HeimdallApp(
+        config,
+        launch_factory=factory,
+        initial_tabs=[TabRequest(command=c) for c in commands],
+        handle_signals=True,
+    )
+    app.run()
+    app.kill_children_now()
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_rss(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as handle:
+        return int(handle.read().split()[1]) * PAGE
+
+
+# -- benchmarks ------------------------------------------------------------------------------------
+
+
+def go_command(path: Path) -> str:
+    # Waits for a key so timing starts when we say so; then the stream, then the sentinel.
+    # The sentinel goes on a fresh, plain line so no renderer splits it.
+    finish = f'printf "\\033[0m\\r\\n\\033[K{SENTINEL}\\r\\n"'
+    return f"sh -c 'read go; cat {shlex.quote(str(path))}; {finish}; exec sleep 600'"
+
+
+def throughput_heimdall(path: Path, tmp: Path) -> tuple[float, float]:
+    outer = heimdall([go_command(path)], tmp)
+    try:
+        outer.wait_for(b"Ctrl+]", 20)  # the status bar: the app is up
+        outer.read_for(1.0)
+        cpu0 = proc_cpu_seconds(outer.pid)
+        start = time.monotonic()
+        outer.write(b"g\r")
+        end = outer.wait_for(SENTINEL.encode(), 300)
+        cpu = proc_cpu_seconds(outer.pid) - cpu0
+    finally:
+        outer.close()
+    size = path.stat().st_size
+    return size / (end - start) / 1e6, cpu
+
+
+def throughput_tmux(path: Path, tmp: Path) -> float:
+    socket = f"heimdall-bench-{os.getpid()}"
+    argv = [
+        "tmux", "-L", socket, "-f", "/dev/null", "new-session", "-x", str(COLS), "-y", str(ROWS),
+        go_command(path),
+    ]
+    outer = Outer(argv, bench_env(tmp))
+    try:
+        outer.read_for(1.0)
+        start = time.monotonic()
+        outer.write(b"g\r")
+        end = outer.wait_for(SENTINEL.encode(), 300)
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+        outer.close()
+    return path.stat().st_size / (end - start) / 1e6
+
+
+def latency(tmp: Path, busy_tabs: int, samples: int, drip: Path) -> tuple[float, float]:
+    # Background tabs stream a Claude-like answer at ~10 KB/s; the focused tab is a cooked tty
+    # running `cat`, whose line discipline echoes what we type.
+    streamer = (
+        f"python3 -c \"import sys,time\nd=open({str(drip)!r},'rb').read()\n"
+        "while True:\n for i in range(0,len(d),512):\n"
+        "  sys.stdout.buffer.write(d[i:i+512]); sys.stdout.flush(); time.sleep(0.05)\""
+    )
+    commands = [streamer] * busy_tabs + ["cat"]  # the last tab opened is the one in view
+    outer = heimdall(commands, tmp)
+    marks = "§¶µ¤©®±÷"
+    delays: list[float] = []
+    try:
+        outer.wait_for(b"Ctrl+]", 20)
+        outer.read_for(1.5)
+        for number in range(samples):
+            mark = marks[number % len(marks)]
+            outer.read_for(0.03)
+            start = time.monotonic()
+            outer.write(mark.encode())
+            seen = outer.wait_for(mark.encode(), 5)
+            delays.append((seen - start) * 1000)
+            outer.write(b"\x7f")  # erase it again (cooked mode)
+            outer.read_for(0.03)
+    finally:
+        outer.close()
+    delays.sort()
+    p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+    return statistics.median(delays), p99
+
+
+def idle_cpu(tmp: Path, tabs: int, seconds: float) -> float:
+    outer = heimdall(["sleep 600"] * tabs, tmp)
+    try:
+        outer.wait_for(b"Ctrl+]", 20)
+        outer.read_for(3.0)  # let startup settle (and gc.freeze run)
+        cpu0 = proc_cpu_seconds(outer.pid)
+        outer.read_for(seconds)
+        cpu = proc_cpu_seconds(outer.pid) - cpu0
+    finally:
+        outer.close()
+    return cpu / seconds * 100
+
+
+def memory_per_tab(tmp: Path, lines_file: Path, tabs: int) -> tuple[float, float]:
+    fill = f"sh -c 'cat {shlex.quote(str(lines_file))}; echo {SENTINEL}; exec sleep 600'"
+    base = heimdall(["sleep 600"], tmp)
+    try:
+        base.wait_for(b"Ctrl+]", 20)
+        base.read_for(2.0)
+        rss_base = proc_rss(base.pid)
+    finally:
+        base.close()
+    full = heimdall(["sleep 600"] + [fill] * tabs, tmp)
+    try:
+        full.wait_for(b"Ctrl+]", 20)
+        full.read_for(4.0 + tabs * 0.5)
+        rss_full = proc_rss(full.pid)
+    finally:
+        full.close()
+    return (rss_full - rss_base) / tabs / 1e6, rss_base / 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run-app", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="smaller streams, fewer samples")
+    args = parser.parse_args()
+    if args.run_app:
+        run_app(json.loads(args.run_app))
+        return 0
+    if shutil.which("tmux") is None:
+        print("tmux not found: throughput ratios need it", file=sys.stderr)
+        return 2
+    size = 1_000_000 if args.quick else 4_000_000
+    samples = 30 if args.quick else 120
+    tmp = Path(tempfile.mkdtemp(prefix="heimdall-bench-"))
+    print(f"# Heimdall terminal benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    tmux_version = subprocess.run(["tmux", "-V"], capture_output=True, text=True).stdout.strip()
+    print(f"# {platform.node()}: {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} "
+          f"{platform.release()}; {tmux_version}")
+    print(f"# outer terminal {COLS}x{ROWS}, TERM=xterm-256color COLORTERM=truecolor")
+    streams = {
+        "plain": plain_stream(size),
+        "sgr_fullscreen": sgr_stream(size),
+        "ink_claude_like": ink_stream(size),
+    }
+    print("\n## Throughput (MB/s; higher is better)")
+    print(f"{'stream':<18}{'MB':>6}{'heimdall':>10}{'tmux':>8}{'ratio':>7}{'cpu s':>7}")
+    for name, data in streams.items():
+        path = tmp / f"{name}.bin"
+        path.write_bytes(data)
+        ours, cpu = throughput_heimdall(path, tmp)
+        theirs = throughput_tmux(path, tmp)
+        print(f"{name:<18}{len(data) / 1e6:>6.1f}{ours:>10.2f}{theirs:>8.2f}{ours / theirs:>7.2f}"
+              f"{cpu:>7.2f}", flush=True)
+    drip = tmp / "drip.bin"
+    drip.write_bytes(ink_stream(200_000))
+    print("\n## Keystroke to screen (ms)")
+    for busy in (1, 8):
+        p50, p99 = latency(tmp, busy, samples, drip)
+        print(f"{busy} busy tab(s): p50 {p50:.1f}  p99 {p99:.1f}  ({samples} keys)", flush=True)
+    print("\n## Idle")
+    seconds = 5.0 if args.quick else 10.0
+    print(f"8 idle tabs: {idle_cpu(tmp, 8, seconds):.2f} % of one core over {seconds:.0f} s",
+          flush=True)
+    lines = tmp / "lines.txt"
+    lines.write_bytes(plain_stream(10_500 * 125))  # > 10,000 lines of ~125 columns
+    per_tab, base = memory_per_tab(tmp, lines, 4 if args.quick else 6)
+    print(f"memory: {per_tab:.1f} MB per tab with 10,000 lines of scrollback "
+          f"(app with one idle tab: {base:.0f} MB RSS)")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
