@@ -119,6 +119,24 @@ def test_filters_sorting_and_stats(populated: GatewayUnderTest) -> None:
     assert windowed[0]["total_requests"] == 7
 
 
+def test_unknown_model_is_flagged_and_metadata_keys_filter(
+    fake_upstream: SimulatedUpstream, start_gateway: Callable[..., GatewayUnderTest]
+) -> None:
+    gw = start_gateway(fake_upstream.url)
+    headers = {"x-bf-lh-session": "s", "x-bf-lh-Team": "blue"}
+    payload = {"model": "house-model-7", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+    assert httpx.post(gw.url + "/v1/messages", json=payload, headers=headers).status_code == 200
+    assert send(gw, "claude-haiku-4-5", "s").status_code == 200
+    gw.wait_settled(2)
+    [row] = gw.logs(missing_cost_only="true")
+    assert row["model"] == "house-model-7" and row["heimdall"]["missing_cost"] is True
+    assert "cost" not in row and row["token_usage"]["total_tokens"] == 1200 + 345
+    assert [r["model"] for r in gw.logs(metadata_team="blue")] == ["house-model-7"]
+    assert gw.get("/api/logs/stats", metadata_session="s")["total_cost"] == pytest.approx(HAIKU_COST)
+    bad = gw.api.get("/api/logs", params={"metadata_bad key": "x"})
+    assert bad.status_code == 400
+
+
 def test_api_requires_the_bearer_token(populated: GatewayUnderTest) -> None:
     gw = populated
     wrong = ({}, {"Authorization": "Bearer wrong"}, {"x-api-key": gw.token}, {"Authorization": gw.token})

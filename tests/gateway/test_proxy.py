@@ -200,8 +200,17 @@ def test_client_disconnect_mid_stream_is_cancelled_with_partial_usage(
         json=body(SONNET, True, "FAKE_SLOW please"),
         headers={"x-bf-lh-session": "gone"},
     ) as response:
-        first = next(response.iter_raw())
-        assert b"message_start" in first
+        chunks = response.iter_raw()  # keep a reference: a dropped iterator closes the response
+        assert b"message_start" in next(chunks)
+        # While the stream runs, the row is visible as `processing`, without terminal fields.
+        deadline = time.monotonic() + 5
+        live: list[dict] = []
+        while not live and time.monotonic() < deadline:
+            live = gw.logs(status="processing")
+        assert live, "no processing row while the stream was in flight"
+        assert live[0]["model"] == SONNET and live[0]["metadata"] == {"session": "gone"}
+        assert not {"latency", "cost", "token_usage"} & set(live[0])
+        assert gw.get("/api/logs/stats")["total_requests"] == 1  # processing rows count
     row = gw.wait_settled(1)[0]
     assert row["status"] == "cancelled"
     u = USAGE[SONNET]
