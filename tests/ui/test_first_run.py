@@ -90,7 +90,9 @@ async def test_install_shows_progress_and_continues() -> None:
         log = app.screen.query_one("#install-log", Log)
         assert [line for line in log.lines if line.startswith("step")] == ["step 0", "step 1", "step 2"]
         assert "Claude Code is installed." in screen_text(app)
-        await pilot.click("#install")
+        await pilot.pause()
+        assert app.focused is button
+        await pilot.press("enter")
         await pilot.pause()
     assert app.results == ["installed"]
 

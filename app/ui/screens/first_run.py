@@ -210,6 +210,7 @@ class MissingClaudeScreen(ModalScreen[str]):
             dialog.add_class("-installed")
             self._status("Claude Code is installed.")
             button.label = "Continue"
+            button.focus()  # also scrolls it into view below the log
             return
         dialog.add_class("-install-failed")
         self._status(
@@ -218,6 +219,7 @@ class MissingClaudeScreen(ModalScreen[str]):
             f"`npm config set prefix ~/.local` (and add ~/.local/bin to PATH), then try again."
         )
         button.label = "Try again"
+        button.focus()
 
 
 class MissingCredentialScreen(ModalScreen[str]):
