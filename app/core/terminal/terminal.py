@@ -46,6 +46,8 @@ from .unicode import (
 )
 
 _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]")
+# A complete escape sequence of the kinds left inside text runs (CSI, or ESC + final).
+_ESCAPE_SEQUENCE = re.compile(r"(\x1b(?:\[[0-?]*[ -/]*[@-~]|[ -/]*[0-~]))")
 
 ReplyCallback = Callable[[bytes], None]
 EventCallback = Callable[[TerminalEvent], None]
@@ -306,19 +308,40 @@ class Terminal:
             text = self._extend_previous(last, text)
             if not text:
                 return
-        if not text.isascii() and NEEDS_CLUSTERING.search(text):
-            text = CLUSTER_RE.sub(self._cluster_sub, text)
+        clustering = not text.isascii() and NEEDS_CLUSTERING.search(text) is not None
+        if clustering or self._concealed:
+            if "\x1b" in text:
+                # Harmless escape sequences pass through inside text runs: only the printable
+                # pieces between them may be rewritten (a CSI final byte is no cluster base).
+                parts = _ESCAPE_SEQUENCE.split(text)
+                parts[::2] = [self._rewrite(part, clustering) for part in parts[::2]]
+                text = "".join(parts)
+            else:
+                text = self._rewrite(text, clustering)
             if not text:
                 self._last_cluster = None
                 return
+        self._feed_backend(text)
+        self._last_cluster = self._last_printed(text)
+
+    def _rewrite(self, text: str, clustering: bool) -> str:
+        if clustering:
+            text = CLUSTER_RE.sub(self._cluster_sub, text)
         if self._concealed:
             text = _PRINTABLE.sub(self._blank_sub, text)
-        self._feed_backend(text)
+        return text
+
+    def _last_printed(self, text: str) -> str | None:
+        """The cluster a run ended with, or None when it ended with a control or a sequence."""
         ch = text[-1]
-        if ch >= " " and ch != "\x7f":
-            self._last_cluster = self._clusters.to_text.get(ord(ch), ch)
-        else:
-            self._last_cluster = None
+        if ch < " " or ch == "\x7f":
+            return None
+        esc = text.rfind("\x1b")
+        if esc >= 0:
+            seq = _ESCAPE_SEQUENCE.match(text, esc)
+            if seq is not None and seq.end() == len(text):
+                return None
+        return self._clusters.to_text.get(ord(ch), ch)
 
     def _blank_sub(self, m: re.Match[str]) -> str:
         ch = m.group(0)
@@ -331,8 +354,8 @@ class Terminal:
         self._find = (CANDIDATE_CONCEALED if on else CANDIDATE).search
 
     def _cluster_sub(self, m: re.Match[str]) -> str:
-        if m.group("tail") is not None and m.group("base") is None:
-            return ""  # zero-width characters with nothing to attach to (after a control)
+        if m.group("orphan") is not None:
+            return ""  # zero-width characters with nothing to attach to
         return self._clusters.placeholder(m.group(0))[0]
 
     def _extend_previous(self, last: str, text: str) -> str:

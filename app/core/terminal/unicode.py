@@ -78,12 +78,13 @@ _RESIZED = _char_class(
     )
 )
 _BASE = f"[^\x00-\x1f\x7f-\x9f{_EXT}]"
-# A cluster worth special handling: a regional-indicator pair, or anything followed by at least one
-# zero-width character (ZWJ joins the next base). Group "base" is None when the run starts with
-# zero-width characters, which then belong to the cluster printed before.
+# A cluster worth special handling: anything followed by at least one zero-width character (ZWJ
+# joins the next base), a regional-indicator pair, a resized symbol; or an "orphan" run of
+# zero-width characters with no base before it (after a control or escape sequence): dropped.
 CLUSTER_RE = re.compile(
-    f"(?P<base>[{_RI}]{{2}}|{_BASE})?(?P<tail>(?:\u200d{_BASE}?|[{_EXT}])+)|[{_RI}]{{2}}"
+    f"(?:[{_RI}]{{2}}|{_BASE})(?:\u200d{_BASE}?|[{_EXT}])+|[{_RI}]{{2}}"
     + (f"|[{_RESIZED}]" if _RESIZED else "")
+    + f"|(?P<orphan>[{_EXT}]+)"
 )
 # Zero-width characters opening a run: they extend the cluster printed just before.
 LEADING_RE = re.compile(f"(?:\u200d{_BASE}?|[{_EXT}])+")

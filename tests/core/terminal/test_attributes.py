@@ -132,3 +132,10 @@ def test_cursor_stays_inside_when_wrap_pending() -> None:
 def test_conceal_is_blank() -> None:
     h = make().feed(f"a{CSI}8msecret{CSI}28mb{CSI}8mx{CSI}0my")
     assert row(h.term, 0) == "a      b y"
+
+
+def test_conceal_keeps_cursor_moves_and_widths() -> None:
+    h = make().feed(f"{CSI}8mab{CSI}5G漢{CSI}2;1Hz{CSI}0m!")
+    assert row(h.term, 0) == ""
+    assert row(h.term, 1) == " !"
+    assert (h.term.cursor.x, h.term.cursor.y) == (2, 1)

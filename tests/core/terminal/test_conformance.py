@@ -41,6 +41,10 @@ SCREEN_CASES = [
     ("skin_tone", "👍🏽x", "👍🏽x", (3, 0)),
     # Unicode 16 made these wide; rich (and so Textual) measures them as 2 cells, so do we.
     ("unicode16_wide_symbols", "☰x䷀y", "☰x䷀y", (6, 0)),
+    # A mark after an escape sequence has nothing to attach to: dropped, and the CSI is intact.
+    ("mark_after_sgr_is_orphan", f"e{CSI}31m\u0301x", "ex", (2, 0)),
+    ("vs16_after_sgr_keeps_sequence", f"❤{CSI}0m\ufe0fx", "❤x", (2, 0)),
+    ("zwj_after_cursor_move", f"👩{CSI}1C\u200d💻", "👩 💻", (5, 0)),
     ("zero_width_space_not_a_cell", "a\u200bb", "a\u200bb", (2, 0)),
     ("cht_cbt", f"a{CSI}2Ib{CSI}Zc", "a" + " " * 15 + "c", (17, 0)),
     ("dcs_xtgettcap_dropped", f"ab{ESC}P+q544e{ESC}\\cd", "abcd", (4, 0)),
