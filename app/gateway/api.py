@@ -547,6 +547,7 @@ async def _upstream_models(gw: Gateway, scope: Scope) -> list[dict[str, Any]] | 
     except Exception:
         data = None
     if not isinstance(data, list):
+        gw.models_cache = (now, None)  # don't ask a failing upstream on every call
         return None
     models = [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
     gw.models_cache = (now, models)

@@ -177,9 +177,9 @@ class Pricer:
         )
 
     def known_models(self) -> list[str]:
-        """Model ids the price data knows for Anthropic, plus overridden ones."""
+        """Current (not deprecated) Claude model ids the price data knows, plus overridden ones."""
         provider = _snapshot.get_snapshot().find_provider(None, PROVIDER_ID, None)
-        ids = [m.id for m in provider.models if m.id.startswith("claude")]
+        ids = [m.id for m in provider.models if m.id.startswith("claude") and not m.deprecated]
         return sorted(set(ids) | set(self._overrides))
 
 

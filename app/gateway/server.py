@@ -130,7 +130,7 @@ class Gateway:
             "write": 60.0,
             "pool": 60.0,
         }
-        self.models_cache: tuple[float, list[dict[str, Any]]] | None = None
+        self.models_cache: tuple[float, list[dict[str, Any]] | None] | None = None
         self.on_started: Callable[[], None] | None = None
         self.startup_error: str | None = None
 
@@ -143,7 +143,7 @@ class Gateway:
                 limits=httpx.Limits(
                     max_connections=512, max_keepalive_connections=128, keepalive_expiry=60
                 ),
-                trust_env=False,
+                trust_env=True,  # SSL_CERT_FILE / SSL_CERT_DIR for corporate CAs
                 retries=0,
             )
         return self._transport
