@@ -242,6 +242,8 @@ class Gateway:
             "auth_mode": "held_key" if self.settings.held_key else "pass_through",
             "upstream": self.upstream_base,
             "pid": os.getpid(),
+            "log_write_errors": self.store.write_errors,
+            "last_log_write_error": self.store.last_write_error,
         }
 
 
