@@ -12,7 +12,8 @@ Prints figures only; nothing here asserts.
 2. Keystroke-to-screen latency p50/p99: a key typed into the outer terminal until its echo
    (through the child's tty) is drawn by Heimdall; with 1 and 8 busy tabs (background tabs
    streaming a Claude-like stream at ~10 KB/s, more than Claude Code's measured peak).
-3. CPU of 8 idle tabs over 10 s (% of one core, Heimdall's own process).
+3. CPU (% of one core, Heimdall's own process) of one tab streaming a Claude-like answer, in
+   view and hidden, and of 8 idle tabs over 10 s.
 4. Memory per tab with 10,000 lines of scrollback (RSS of Heimdall, children excluded).
 
 Why the real app in a PTY, not `App.run_test`: the headless driver skips Textual's output
@@ -291,15 +292,36 @@ def throughput_tmux(path: Path, tmp: Path) -> float:
     return path.stat().st_size / (end - start) / 1e6
 
 
-def latency(tmp: Path, busy_tabs: int, samples: int, drip: Path) -> tuple[float, float]:
-    # Background tabs stream a Claude-like answer at ~10 KB/s; the focused tab is a cooked tty
-    # running `cat`, whose line discipline echoes what we type.
-    streamer = (
+def streamer_command(drip: Path) -> str:
+    """A Claude-like answer at ~10 KB/s (Claude Code peaks at ~11 KB/s), forever."""
+    return (
         f"python3 -c \"import sys,time\nd=open({str(drip)!r},'rb').read()\n"
         "while True:\n for i in range(0,len(d),512):\n"
         "  sys.stdout.buffer.write(d[i:i+512]); sys.stdout.flush(); time.sleep(0.05)\""
     )
-    commands = [streamer] * busy_tabs + ["cat"]  # the last tab opened is the one in view
+
+
+def streaming_cpu(tmp: Path, drip: Path, *, visible: bool, seconds: float) -> float:
+    """% of a core Heimdall spends on one streaming tab, in view or hidden (minus idle)."""
+    commands = ["sleep 600", streamer_command(drip)] if visible else [
+        streamer_command(drip), "sleep 600"
+    ]
+    outer = heimdall(commands, tmp)
+    try:
+        outer.wait_for(b"Ctrl+]", 20)
+        outer.read_for(2.0)
+        cpu0 = proc_cpu_seconds(outer.pid)
+        outer.read_for(seconds)
+        cpu = proc_cpu_seconds(outer.pid) - cpu0
+    finally:
+        outer.close()
+    return cpu / seconds * 100
+
+
+def latency(tmp: Path, busy_tabs: int, samples: int, drip: Path) -> tuple[float, float]:
+    # Background tabs stream a Claude-like answer at ~10 KB/s; the focused tab is a cooked tty
+    # running `cat`, whose line discipline echoes what we type.
+    commands = [streamer_command(drip)] * busy_tabs + ["cat"]  # the last tab opened is in view
     outer = heimdall(commands, tmp)
     marks = "§¶µ¤©®±÷"
     delays: list[float] = []
@@ -394,10 +416,15 @@ def main() -> int:
     for busy in (1, 8):
         p50, p99 = latency(tmp, busy, samples, drip)
         print(f"{busy} busy tab(s): p50 {p50:.1f}  p99 {p99:.1f}  ({samples} keys)", flush=True)
-    print("\n## Idle")
+    print("\n## CPU (% of one core, Heimdall's process)")
     seconds = 5.0 if args.quick else 10.0
-    print(f"8 idle tabs: {idle_cpu(tmp, 8, seconds):.2f} % of one core over {seconds:.0f} s",
-          flush=True)
+    for visible in (True, False):
+        where = "in view" if visible else "hidden "
+        load = streaming_cpu(tmp, drip, visible=visible, seconds=seconds)
+        print(f"one tab streaming a Claude-like answer at ~10 KB/s, {where}: {load:.2f} %",
+              flush=True)
+    print(f"8 idle tabs: {idle_cpu(tmp, 8, seconds):.2f} % over {seconds:.0f} s", flush=True)
+    print("\n## Memory")
     lines = tmp / "lines.txt"
     lines.write_bytes(plain_stream(10_500 * 125))  # > 10,000 lines of ~125 columns
     per_tab, base = memory_per_tab(tmp, lines, 4 if args.quick else 6)

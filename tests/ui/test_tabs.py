@@ -335,3 +335,20 @@ async def test_real_claude_code_in_two_tabs(fake_upstream, tmp_path) -> None:
         await pilot.press("y")
         await wait_until(pilot, lambda: not app.is_running, timeout=20, what="app exit")
     assert [pid for pid in pids if alive(pid)] == []
+
+
+async def test_new_tab_prompt_runs_any_command_and_sidebar_toggles() -> None:
+    app = make_app(probe_tab("--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        sidebar = app.sidebar
+        assert sidebar.id == "sidebar"
+        await pilot.press(PREFIX, "C")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "PromptScreen")
+        for char in "echo from-prompt":
+            await pilot.press("space" if char == " " else char)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.tabs) == 2, what="second tab")
+        await wait_until(pilot, lambda: "from-prompt" in screen_text(app.tabs[1]), what="output")
+        hidden = app.has_class("-hide-sidebar")
+        await pilot.press(PREFIX, "s")
+        await wait_until(pilot, lambda: app.has_class("-hide-sidebar") is not hidden)

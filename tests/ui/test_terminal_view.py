@@ -263,3 +263,15 @@ async def test_hidden_tab_parses_but_does_not_render_then_rebuilds() -> None:
         rendered = "".join(seg.text for y in range(hidden.size.height)
                            for seg in hidden.render_line(y))
         assert "WHILE-HIDDEN" in rendered
+
+
+async def test_drag_selection_is_copied_when_mouse_reporting_is_off() -> None:
+    app = make_app(probe_tab("--print", "alpha beta gamma", "--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await started(pilot, view, "alpha beta gamma")
+        row = next(y for y, text in enumerate(view.visible_text()) if "alpha beta" in text)
+        await pilot.mouse_down(f"#{view.id}", offset=(6, row))
+        await pilot.hover(f"#{view.id}", offset=(9, row))
+        await pilot.mouse_up(f"#{view.id}", offset=(9, row))
+        await wait_until(pilot, lambda: app.clipboard == "beta", what=f"copied {app.clipboard!r}")

@@ -445,6 +445,10 @@ class TerminalView(Widget, can_focus=True):
     # -- frames ---------------------------------------------------------------------------------
 
     def _request_frame(self) -> None:
+        if not self.shown:
+            # Hidden: parse only. No timer, no strips; everything is rebuilt once on show().
+            self._full_rebuild = True
+            return
         if self.is_attached:
             self.clock.request(self)
 
