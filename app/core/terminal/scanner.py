@@ -23,7 +23,7 @@ _TOKEN_TEMPLATE = (
 # Where a token may start: BEL, C1, or an ESC that does not begin one of the frequent harmless
 # sequences (cursor moves, erases, plain SGR without a lone 8). Skipping those inside one C-level
 # search keeps SGR-heavy output from costing a Python round trip per escape sequence.
-_HARMLESS_CSI = r"[0-9;]*[A-IKLPSTXZ@`abdefgsu]"
+_HARMLESS_CSI = r"[0-9;]*+[A-IKLPSTXZ@`abdefgsu]"
 # An SGR none of whose parameters is a lone 8 (conceal); possessive so it never backtracks.
 _HARMLESS_SGR = r"(?:[0-9]{2,}+|[0-79]|;)*+m"
 # The pattern opens with a character class so the regex engine can skip plain text at C speed;
