@@ -342,6 +342,12 @@ class SessionsApp(HeimdallApp):
         if notice is not None:
             post_notice(self, notice, desktop=self.config.ui.desktop_notifications)
 
+    @on(SpendSidebar.CardSelected)
+    def _card_clicked(self, event: SpendSidebar.CardSelected) -> None:
+        view = next((v for v in self.tabs if v.session_id == event.session_id), None)
+        if view is not None:
+            self.activate(view)
+
     @on(SpendSidebar.Polled)
     def _polled(self, event: SpendSidebar.Polled) -> None:
         for crossing in event.result.crossings:

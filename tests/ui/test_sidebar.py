@@ -227,11 +227,19 @@ async def test_collapse_and_demo_labels() -> None:
 async def test_cards_follow_tab_changes() -> None:
     app = SidebarHost()
     tabs = sessions()
-    async with app.run_test(size=(120, 30)) as pilot:
+    clicked: dict[int, str] = {}  # the hook sees a bubbling message once per node: key by identity
+
+    def hook(message: object) -> None:
+        if isinstance(message, SpendSidebar.CardSelected):
+            clicked[id(message)] = message.session_id
+
+    async with app.run_test(size=(120, 30), message_hook=hook) as pilot:
         sidebar = app.query_one(SpendSidebar)
         sidebar.update_view(UsageBook(), tabs)
         await settle(pilot)
         assert [c.session_id for c in app.query(TabSpendCard)] == [s.id for s in tabs]
+        await pilot.click(card(app, tabs[1].id))
+        assert list(clicked.values()) == [tabs[1].id]  # the app switches to that tab
         sidebar.update_view(sessions=[tabs[2], tabs[0]])
         await settle(pilot)
         assert [c.session_id for c in app.query(TabSpendCard)] == [tabs[2].id, tabs[0].id]

@@ -95,6 +95,9 @@ class TabSpendCard(Vertical):
         self._pending: tuple[Session, UsageBook, bool, bool, bool, bool] | None = None
         self._ready = False
 
+    def on_click(self) -> None:
+        self.post_message(SpendSidebar.CardSelected(self.session_id))
+
     def on_mount(self) -> None:
         # nested containers compose after this card's Mount: draw once they are all there
         self.call_after_refresh(self._first_draw)
@@ -214,6 +217,13 @@ class SpendSidebar(Vertical):
         @property
         def control(self) -> SpendSidebar:
             return self.sidebar
+
+    class CardSelected(Message):
+        """The user clicked a tab's card (the app switches to that tab)."""
+
+        def __init__(self, session_id: str) -> None:
+            super().__init__()
+            self.session_id = session_id
 
     def __init__(self, *, demo: bool = False, tz: tzinfo | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
