@@ -102,7 +102,10 @@ class UsagePoller:
         )
 
     async def check_health(self) -> Health:
-        health = await self.client.health()
+        try:
+            health = await self.client.health()
+        except Exception as exc:  # health() must not raise; if it does, say so and go on
+            health = Health(HealthStatus.ERROR, f"health check failed: {type(exc).__name__}: {exc}")
         self._health_problem = None if health.ok else health
         self.state = replace(self.state, version=health.version, latency_ms=health.latency_ms)
         self._good_since_health = 0
@@ -115,11 +118,14 @@ class UsagePoller:
             await self.check_health()
         try:
             report = await self.client.usage(list(self.session_ids()))
-        except GatewayError as exc:
-            status = exc.status if exc.status is not HealthStatus.OK else HealthStatus.ERROR
-            self._set_status(status, exc.message, failures=self.state.failures + 1)
+        except Exception as exc:  # a client bug must not stop the sidebar (or crash the app)
+            error = exc if isinstance(exc, GatewayError) else GatewayError(
+                f"unexpected {type(exc).__name__} reading usage: {exc}"
+            )
+            status = error.status if error.status is not HealthStatus.OK else HealthStatus.ERROR
+            self._set_status(status, error.message, failures=self.state.failures + 1)
             self._good_since_health = None  # ask health again once it answers
-            return PollResult(self.state, error=exc)
+            return PollResult(self.state, error=error)
         crossings = self.book.feed(report)
         problem = self._health_problem
         if problem is not None and problem.status is HealthStatus.AUTH_FAILED:

@@ -431,3 +431,20 @@ async def test_tiny_terminal_does_not_break_the_sidebar() -> None:
             sidebar.update_view()
             await settle(pilot)
         assert "All tabs" in screen_text(app)
+
+
+async def test_a_client_bug_becomes_an_error_state_not_a_crash() -> None:
+    class BrokenClient:
+        kind = "bifrost"
+        base_url = "http://127.0.0.1:9"
+
+        async def health(self) -> Health:
+            raise RuntimeError("boom in health")
+
+        async def usage(self, session_ids=None, since=None):  # type: ignore[no-untyped-def]
+            raise KeyError("boom in usage")
+
+    poller = UsagePoller(BrokenClient(), UsageBook(), lambda: ["a"])  # type: ignore[arg-type]
+    result = await poller.poll_once()
+    assert result.error is not None and "unexpected KeyError" in result.error.message
+    assert poller.state.status is HealthStatus.ERROR and poller.next_delay() == 4

@@ -342,8 +342,11 @@ class SpendSidebar(Vertical):
         await self.poller.run(self._on_poll)
 
     def _on_poll(self, result: PollResult) -> None:
-        sessions = list(self._session_source()) if self._session_source else None
-        self.update_view(self.book, sessions, result.state)
+        try:
+            sessions = list(self._session_source()) if self._session_source else None
+            self.update_view(self.book, sessions, result.state)
+        except Exception as exc:  # drawing must never stop the polling worker (or the app)
+            self.log.error(f"spend sidebar: cannot draw: {exc!r}")
         self.post_message(self.Polled(self, result))
 
     # -- drawing -------------------------------------------------------------------------------------
