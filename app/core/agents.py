@@ -362,6 +362,21 @@ def can_resume(session_id: str, config_dir: Path) -> bool:
     return session_state(session_id, config_dir) is SessionState.CONVERSATION
 
 
+def relaunch_resume(session_id: str, config_dir: Path) -> bool:
+    """The `resume` flag for relaunching a session, repairing an unusable one on the way.
+
+    CONVERSATION -> True (`--resume`). NEW -> False (`--session-id`). UNUSABLE -> the message-less
+    transcript (Heimdall's own session, only an AI title in it) is renamed to
+    `<uuid>.jsonl.empty`, after which Claude Code accepts `--session-id <uuid>` again -> False.
+    """
+    state = session_state(session_id, config_dir)
+    if state is SessionState.UNUSABLE:
+        path = transcript_path(session_id, config_dir)
+        if path is not None:
+            path.replace(path.with_name(path.name + ".empty"))
+    return state is SessionState.CONVERSATION
+
+
 def turn_saved(session_id: str, config_dir: Path) -> bool:
     """Whether the last turn has reached the transcript.
 

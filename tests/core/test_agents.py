@@ -25,6 +25,7 @@ from app.core.agents import (
     claude_launch,
     command_launch,
     find_claude,
+    relaunch_resume,
     seed_gateway_models,
     session_state,
     switch_model_launch,
@@ -306,6 +307,17 @@ def test_session_state_and_turn_saved(tmp_path: Path) -> None:
     with path.open("a") as fh:  # next turn in flight, plus a half-written line
         fh.write(json.dumps(user) + "\n" + '{"type": "assis')
     assert not turn_saved(SID, tmp_path) and can_resume(SID, tmp_path)
+
+
+def test_relaunch_resume(tmp_path: Path) -> None:
+    assert relaunch_resume(SID, tmp_path) is False  # new session
+    path = _transcript(tmp_path, {"type": "ai-title", "aiTitle": "t"})
+    assert relaunch_resume(SID, tmp_path) is False  # unusable: moved aside, id free again
+    assert not path.exists() and path.with_name(path.name + ".empty").exists()
+    assert session_state(SID, tmp_path) is SessionState.NEW
+    _transcript(tmp_path, {"type": "user", "message": {"role": "user", "content": "hi"}})
+    assert relaunch_resume(SID, tmp_path) is True
+    assert path.exists()
 
 
 def test_turn_saved_orders_by_timestamp(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from app.core.agents import SessionState, relaunch_resume, session_state, transcript_path
 from app.gateway.simulated import SimulatedUpstream
 from tests.claude_support import claude_binary, claude_test_env
 
@@ -105,3 +106,28 @@ def test_upstream_error_is_reported(tmp_path: Path, fake_upstream: SimulatedUpst
     assert "529" in result.stdout + result.stderr
     # CLAUDE_CODE_MAX_RETRIES=2 in the test env: the first try plus two retries.
     assert [c["status"] for c in _model_calls(fake_upstream)] == [529, 529, 529]
+
+
+def test_an_unusable_session_is_repaired_for_relaunch(
+    tmp_path: Path, fake_upstream: SimulatedUpstream
+) -> None:
+    """A child killed before Claude Code saved its first turn leaves a transcript holding only
+    the AI title: `--session-id` then says "already in use" and `--resume` finds nothing.
+    `relaunch_resume` moves it aside so the same id starts again."""
+    session_id = str(uuid.uuid4())
+    first = _run(tmp_path, fake_upstream, "hello", "--session-id", session_id)
+    assert first.returncode == 0, first.stderr
+    config_dir = tmp_path / "claude-config"
+    transcript = transcript_path(session_id, config_dir)
+    assert transcript is not None
+    title = {"type": "ai-title", "aiTitle": "Fake title 1", "sessionId": session_id}
+    transcript.write_text(json.dumps(title) + "\n")  # what such a kill leaves behind
+    assert session_state(session_id, config_dir) is SessionState.UNUSABLE
+    refused = _run(tmp_path, fake_upstream, "again", "--session-id", session_id)
+    assert refused.returncode == 1 and "already in use" in refused.stdout + refused.stderr
+
+    assert relaunch_resume(session_id, config_dir) is False
+    again = _run(tmp_path, fake_upstream, "again", "--session-id", session_id)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["session_id"] == session_id
+    assert session_state(session_id, config_dir) is SessionState.CONVERSATION
