@@ -2,9 +2,10 @@
 
 Why a module of its own: the child's environment decides whether Claude Code renders correctly
 (it must see our terminal widget, not the terminal Heimdall itself runs in), which gateway it
-talks to, which session id it carries and whether any provider key leaks into it. Everything here
-is a pure function of its inputs so it can be tested without spawning anything; the PTY layer
-(`app.core.pty`) only executes an `AgentLaunch`.
+talks to, which session id it carries and whether any provider key leaks into it. The launch
+builders are pure functions of their inputs so they can be tested without spawning anything; the
+PTY layer (`app.core.pty`) only executes an `AgentLaunch`. The helpers at the end read Claude
+Code's own files (transcripts) to decide how a session can be relaunched.
 
 Rules:
 - Terminal identity of the outer terminal is removed (`TMUX`, `KITTY_*`, ...): an inherited `TMUX`
@@ -16,6 +17,9 @@ Rules:
 - Nothing here writes the user's Claude Code settings. Switching a model restarts the child with
   `--resume <uuid> --model <new>` (measured against injecting `/model`, which rewrites
   `settings.json`; see `switch_model_launch`).
+- Restarting a Claude Code child (model switch, restart key, restore after a crash):
+  `await wait_turn_saved(...)` before ending it (Claude Code saves a turn ~0.1 s after showing
+  it), then `relaunch_resume(...)` for the `resume` flag.
 """
 
 from __future__ import annotations
