@@ -179,6 +179,9 @@ async def test_prefix_twice_sends_the_prefix_byte() -> None:
         await ready(pilot, view)
         await pilot.press(PREFIX, PREFIX)
         await wait_until(pilot, lambda: log.received.endswith(b"\x1d"), what="Ctrl+] byte")
+        await pilot.press("j")
+        await wait_until(pilot, lambda: log.received.endswith(b"j"), what="j")
+        assert log.received.count(b"\x1d") == 1
         # An unknown command key after the prefix is swallowed, not sent.
         await pilot.press(PREFIX, "z", "k")
         await wait_until(pilot, lambda: log.received.endswith(b"k"), what="k")
