@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,7 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 DEFAULT_REPLY_SUFFIX = "Hi there!"
 SLOW_EVENT_GAP_S = 0.5
 IDLE_CONNECTION_TIMEOUT_S = 120.0
+DEFAULT_MEMORY_LOG_LIMIT = 5000
 
 # Claude Code keeps only ids matching /^(claude|anthropic)/i from a gateway's model list; the last
 # entry is there so clients' filters are exercised.
@@ -383,6 +385,7 @@ class SimulatedUpstream:
         port: int = 0,
         model_usage: Mapping[str, SimulatedUsage] | None = None,
         required_key: str | None = None,
+        memory_log_limit: int | None = DEFAULT_MEMORY_LOG_LIMIT,
     ) -> None:
         if host not in LOOPBACK_HOSTS:
             raise SimulatedUpstreamError(
@@ -404,7 +407,9 @@ class SimulatedUpstream:
         self.port = port
         self._counter = 0
         self._lock = threading.Lock()
-        self._log_entries: list[dict[str, Any]] = []
+        # Claude Code's requests are ~100 KB each: a long `heimdall demo` must not grow forever.
+        # The JSONL file (when asked for) keeps everything.
+        self._log_entries: deque[dict[str, Any]] = deque(maxlen=memory_log_limit)
         self._changed = threading.Condition(self._lock)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

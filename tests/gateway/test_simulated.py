@@ -363,6 +363,17 @@ def test_required_key() -> None:
         assert [e["status"] for e in upstream.requests()] == [401, 401, 200, 200, 200]
 
 
+def test_memory_log_is_bounded_but_the_file_keeps_everything(tmp_path: Path) -> None:
+    log = tmp_path / "all.jsonl"
+    with SimulatedUpstream(log_path=log, memory_log_limit=3) as upstream, httpx.Client(
+        base_url=upstream.url
+    ) as http:
+        for _ in range(5):
+            http.get("/")
+        assert [e["n"] for e in upstream.requests()] == [3, 4, 5]
+    assert len(log.read_text().splitlines()) == 5
+
+
 def test_refuses_non_loopback_hosts() -> None:
     for host in ("0.0.0.0", "192.168.1.10", "example.com", ""):
         with pytest.raises(SimulatedUpstreamError, match="loopback only"):
