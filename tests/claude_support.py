@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import json
 import os
@@ -154,7 +153,6 @@ class ClaudeScreen:
         self.bells = 0
         self.raw = bytearray()
         self._changed = asyncio.Event()
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.term = _make_terminal(cols, rows, self._reply, self._event)
         self.session = PtySession(
             argv, env=env, cwd=cwd, cols=cols, rows=rows, on_output=self._output, on_exit=self._exited
