@@ -8,8 +8,9 @@ All three targets serve the same simulated Anthropic upstream (its own process) 
 
 Printed: per-request latency p50/p99 for non-streamed calls and time-to-first-byte for streamed
 calls (the "added" figures subtract direct's), then requests/s at concurrency 1, 8 and 64.
-Rounds are interleaved (direct, embedded, litellm, direct, ...) so drift on a shared machine hits
-every target alike. No assertions: figures only.
+Rounds are interleaved, in a shuffled order each round, so drift on a shared machine and a
+proxy's after-response work (LiteLLM keeps a core busy logging each call) hit every target
+alike. No assertions: figures only.
 
     .venv/bin/python bench/gateway.py [--n 300] [--seconds 3] [--no-litellm]
 """
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -146,9 +148,14 @@ def latency_rounds(targets: list[Target], n: int) -> dict[str, dict[str, list[fl
         for _ in range(10):
             one_json(clients[t.name], t)
             one_ttfb(clients[t.name], t)
+    order = list(targets)
+    shuffle = random.Random(1234).shuffle
     for _ in range(n):
-        for t in targets:
+        shuffle(order)  # a proxy's after-response work (LiteLLM's logging) hits whoever is next
+        for t in order:
             out[t.name]["json"].append(one_json(clients[t.name], t))
+        shuffle(order)
+        for t in order:
             out[t.name]["ttfb"].append(one_ttfb(clients[t.name], t))
     for c in clients.values():
         c.close()
