@@ -24,7 +24,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -167,6 +167,12 @@ class SearchState:
     query: str
     matches: list[tuple[int, int, int]]
     current: int = -1
+    by_line: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
+    """line index -> [(match number, start, end)], so drawing a row never scans every match."""
+
+    def __post_init__(self) -> None:
+        for number, (index, start, end) in enumerate(self.matches):
+            self.by_line.setdefault(index, []).append((number, start, end))
 
 
 class TerminalView(Widget, can_focus=True):
@@ -406,6 +412,8 @@ class TerminalView(Widget, can_focus=True):
             if self.activity.display_title != shown_before:
                 self.post_message(TabTitleChanged(self, event.title))
         elif isinstance(event, Bell):
+            if visible:
+                self.app.bell()  # the tab in view rings the real terminal's bell
             self.activity.on_bell(visible=visible)
             self.post_message(TabBell(self, background=not visible))
         elif isinstance(event, Notify):
@@ -534,10 +542,9 @@ class TerminalView(Widget, can_focus=True):
         line_index: int | None = None
         if self.search is not None and self.search.matches:
             line_index = self.terminal.line_index_of_view_row(y, self.history_offset)
-            for number, (index, start, end) in enumerate(self.search.matches):
-                if index == line_index:
-                    style = CURRENT_MATCH_STYLE if number == self.search.current else MATCH_STYLE
-                    strip = _restyle(strip, start, end, style)
+            for number, start, end in self.search.by_line.get(line_index, ()):
+                style = CURRENT_MATCH_STYLE if number == self.search.current else MATCH_STYLE
+                strip = _restyle(strip, start, end, style)
         if self._selection is not None:
             if line_index is None:
                 line_index = self.terminal.line_index_of_view_row(y, self.history_offset)
