@@ -95,6 +95,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     except StoreError as exc:
         _say(f"heimdall gateway: {exc}")
         return 1
+    except SystemExit:  # uvicorn exits 3 when the app's startup failed; say why below
+        pass
     except KeyboardInterrupt:
         pass
     finally:

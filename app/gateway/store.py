@@ -178,7 +178,7 @@ class LogStore:
             self.day_spend[today] = total.fetchone()[0] or 0.0
             for row in conn.execute("SELECT session, max_usd FROM budgets"):
                 self.budgets[row[0]] = row[1]
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the request log {self.path}: {exc}") from exc
         self._thread = threading.Thread(
             target=self._writer, args=(conn,), name="heimdall-gateway-writer", daemon=True

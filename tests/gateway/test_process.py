@@ -197,3 +197,30 @@ def test_launcher_explains_a_foreign_port(fake_upstream: SimulatedUpstream) -> N
     config = Config(embedded=EmbeddedGatewayConfig(port=fake_upstream.port, upstream=fake_upstream.url))
     with pytest.raises(GatewayStartError, match="not a Heimdall gateway"):
         ensure_embedded_gateway(config)
+
+
+def test_held_key_from_the_environment(
+    fake_upstream: SimulatedUpstream, tmp_path: Path, processes: list[GatewayProcess]
+) -> None:
+    gw = GatewayProcess(fake_upstream.url, tmp_path / "gw.db", env={"ANTHROPIC_API_KEY": "sk-ant-env-key"})
+    processes.append(gw)
+    assert httpx.get(gw.url + "/health").json()["auth_mode"] == "held_key"
+    assert request(gw.url, 1).status_code == 401  # no local token
+    messages = [{"role": "user", "content": "hi"}]
+    r = httpx.post(
+        gw.url + "/v1/messages",
+        json={"model": "claude-haiku-4-5", "max_tokens": 5, "messages": messages},
+        headers={"x-api-key": gw.token},
+    )
+    assert r.status_code == 200
+    assert fake_upstream.requests()[-1]["headers"]["x-api-key"] == "sk-ant-env-key"
+
+
+def test_launcher_reports_why_the_gateway_could_not_start(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where a directory should be")
+    config = Config(embedded=EmbeddedGatewayConfig(port=_free_port(), db=str(blocker / "gw.db")))
+    with pytest.raises(GatewayStartError) as failure:
+        ensure_embedded_gateway(config, timeout_s=30)
+    message = str(failure.value)
+    assert "exited with code 1" in message and "cannot open the request log" in message
