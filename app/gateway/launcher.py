@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from app.config import Config
 
 LOG_FILE = "gateway.log"
+_STARTED: list[subprocess.Popen[bytes]] = []
+"""Gateways this process started: kept referenced so no "still running" warning fires when the
+handle would be collected; the gateway is meant to outlive us."""
 SERVICE_NAME = "heimdall-gateway"  # what /health reports (see app.gateway.server)
 READY_PREFIX = "heimdall gateway ready on "
 
@@ -147,12 +150,15 @@ def ensure_embedded_gateway(
         if url:
             state, held = _probe(url, token, timeout=0.5)
             if state == "ours":
+                _STARTED.append(proc)
                 return EmbeddedGatewayHandle(url=url, token=token, started=True, held_key=held)
             if state == "badtoken":
                 proc.terminate()
+                proc.wait(5)
                 raise GatewayStartError(f"the gateway started on {url} refuses our token")
         time.sleep(0.05)
     proc.terminate()
+    proc.wait(5)
     raise GatewayStartError(
         f"the embedded gateway did not become ready within {timeout_s:.0f} s. "
         f"Last lines of {log}:\n{_tail(log)}"
