@@ -408,6 +408,11 @@ class HeimdallApp(App[int]):
     # -- prefix handling ------------------------------------------------------------------------
 
     def action_prefix(self) -> None:
+        if len(self.screen_stack) > 1:
+            # A dialog is open: its widgets get the keys, so a prefix would dangle until later.
+            self.prefix_armed = False
+            self._update_status()
+            return
         if self.prefix_armed:
             # Prefix twice: the child gets the prefix key itself.
             self.prefix_armed = False
