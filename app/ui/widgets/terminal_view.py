@@ -251,6 +251,7 @@ class TerminalView(Widget, can_focus=True):
         self._full_rebuild = True
         self._cursor_row: int | None = None
         self._base_style = Style()
+        self._base_style_cache: Style | None = None
         self._resize_handle: asyncio.TimerHandle | None = None
         self._selection: tuple[tuple[int, int], tuple[int, int]] | None = None
         self._selecting = False
@@ -475,7 +476,7 @@ class TerminalView(Widget, can_focus=True):
     def _snapshot(self) -> None:
         term = self.terminal
         rows = term.rows
-        base = self.rich_style
+        base = self.base_style
         dirty = term.take_dirty()
         if base != self._base_style or len(self._strips) != rows:
             self._base_style = base
@@ -511,6 +512,18 @@ class TerminalView(Widget, can_focus=True):
         segments = self.terminal.row_segments(y, self.history_offset)
         return Strip(Segment.apply_style(segments, self._base_style), self.terminal.cols)
 
+    @property
+    def base_style(self) -> Style:
+        """The widget's own colours (from CSS/theme), cached: `rich_style` walks the DOM."""
+        if self._base_style_cache is None:
+            self._base_style_cache = self.rich_style
+        return self._base_style_cache
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base_style_cache = None  # theme or CSS changed: recolour on the next frame
+        self._full_rebuild = True
+
     def show(self) -> None:
         """The tab came into view: rebuild everything once."""
         self.shown = True
@@ -529,12 +542,12 @@ class TerminalView(Widget, can_focus=True):
             if self.shown and self._full_rebuild is False and y < self.terminal.rows:
                 self._strips[y] = self._build_strip(y)
             else:
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, self.base_style)
         strip = self._strips[y]
         assert strip is not None
         strip = self._decorate(y, strip)
         if strip.cell_length != width:
-            strip = strip.crop_extend(0, width, self.rich_style)
+            strip = strip.crop_extend(0, width, self.base_style)
         return strip
 
     def _decorate(self, y: int, strip: Strip) -> Strip:
