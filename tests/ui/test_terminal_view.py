@@ -275,3 +275,28 @@ async def test_drag_selection_is_copied_when_mouse_reporting_is_off() -> None:
         await pilot.hover(f"#{view.id}", offset=(9, row))
         await pilot.mouse_up(f"#{view.id}", offset=(9, row))
         await wait_until(pilot, lambda: app.clipboard == "beta", what=f"copied {app.clipboard!r}")
+
+
+async def test_mouse_motion_and_wheel_follow_the_childs_mode() -> None:
+    app = make_app(probe_tab("--modes", "1003,1006", "--echo"), probe_tab("--modes", "1000", "--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        any_motion, clicks_only = app.tabs
+        # 1000 (clicks only, X10 encoding): no motion reports; wheel as button 64 (+32 offset).
+        log = InputLog(clicks_only)
+        await started(pilot, clicks_only)
+        await wait_until(pilot, lambda: clicks_only.terminal.mode(1000), what="1000 set")
+        await pilot.hover(f"#{clicks_only.id}", offset=(4, 4))
+        await pilot.hover(f"#{clicks_only.id}", offset=(6, 5))
+        clicks_only.post_message(
+            events.MouseScrollUp(clicks_only, 2, 1, 0, -1, 0, False, False, False)
+        )
+        await expect_bytes(pilot, log, b"\x1b[M" + bytes([32 + 64, 33 + 2, 33 + 1]))
+        assert log.received.count(b"\x1b[M") == 1  # the hovers sent nothing
+        assert clicks_only.history_offset == 0  # the wheel went to the child, not our history
+        # 1003 + 1006: every motion is reported, in SGR, as button 3 + 32 when none is held.
+        app.activate(any_motion)
+        log = InputLog(any_motion)
+        await started(pilot, any_motion)
+        await wait_until(pilot, lambda: any_motion.terminal.mode(1003), what="1003 set")
+        await pilot.hover(f"#{any_motion.id}", offset=(7, 2))
+        await expect_bytes(pilot, log, b"\x1b[<35;8;3M")
