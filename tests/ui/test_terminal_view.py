@@ -300,3 +300,40 @@ async def test_mouse_motion_and_wheel_follow_the_childs_mode() -> None:
         await wait_until(pilot, lambda: any_motion.terminal.mode(1003), what="1003 set")
         await pilot.hover(f"#{any_motion.id}", offset=(7, 2))
         await expect_bytes(pilot, log, b"\x1b[<35;8;3M")
+
+
+def rendered(view: TerminalView) -> str:
+    return "\n".join(
+        "".join(segment.text for segment in view.render_line(y)) for y in range(view.size.height)
+    )
+
+
+async def test_no_frame_is_painted_inside_a_synchronized_update(monkeypatch) -> None:
+    import app.ui.widgets.terminal_view as terminal_view
+
+    monkeypatch.setattr(terminal_view, "SYNC_TIMEOUT", 30.0)  # only ?2026l may end the hold
+    app = make_app(probe_tab("--print", "BEFORE", "--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await started(pilot, view, "BEFORE")
+        await wait_until(pilot, lambda: "BEFORE" in rendered(view), what="first frame")
+        view._on_pty_output(b"\x1b[?2026h\r\nHALF-DRAWN")
+        await pilot.pause(0.2)
+        assert "HALF-DRAWN" in screen_text(view)  # parsed...
+        assert "HALF-DRAWN" not in rendered(view)  # ...but not painted
+        view._on_pty_output(b" COMPLETE\x1b[?2026l")
+        await wait_until(pilot, lambda: "HALF-DRAWN COMPLETE" in rendered(view), what="frame")
+
+
+async def test_a_synchronized_update_that_never_ends_is_shown_after_the_timeout(
+    monkeypatch,
+) -> None:
+    import app.ui.widgets.terminal_view as terminal_view
+
+    monkeypatch.setattr(terminal_view, "SYNC_TIMEOUT", 0.05)
+    app = make_app(probe_tab("--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await started(pilot, view)
+        view._on_pty_output(b"\x1b[?2026h\r\nNEVER-CLOSED")
+        await wait_until(pilot, lambda: "NEVER-CLOSED" in rendered(view), what="timed-out frame")
