@@ -210,6 +210,7 @@ class HeimdallApp(App[int]):
         self.prefix_armed = False
         self._tab_serial = 0
         self._tabs_refresh_pending = False
+        self._started = False
         self._prefix_table: dict[str, PrefixCommand] = {}
         # Ctrl+Q would be Textual's quit; children (emacs, nano) own it here.
         self._bindings.key_to_bindings.pop("ctrl+q", None)
@@ -281,6 +282,11 @@ class HeimdallApp(App[int]):
             yield Static(self._status_text(), id="status-bar")
 
     async def on_mount(self) -> None:
+        # Textual calls the on_mount of every class in the MRO, so a subclass that also calls
+        # super().on_mount() would run this twice (tabs opened twice, two timers): only once.
+        if self._started:
+            return
+        self._started = True
         self.set_class(not self.config.ui.sidebar, "-hide-sidebar")
         for request in self.initial_tabs:
             await self.open_tab(request)
