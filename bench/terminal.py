@@ -435,7 +435,8 @@ def main() -> int:
         load = streaming_cpu(tmp, drip, visible=visible, seconds=seconds)
         print(f"one tab streaming a Claude-like answer at ~10 KB/s, {where}: {load:.2f} %",
               flush=True)
-    print(f"8 idle tabs: {idle_cpu(tmp, 8, seconds):.2f} % over {seconds:.0f} s", flush=True)
+    print(f"8 idle tabs: {idle_cpu(tmp, 8, seconds):.2f} % over {seconds:.0f} s "
+          f"(the app with no tab at all: {idle_cpu(tmp, 0, seconds):.2f} %)", flush=True)
     print("\n## Memory")
     lines = tmp / "lines.txt"
     lines.write_bytes(plain_stream(10_500 * 125))  # > 10,000 lines of ~125 columns
