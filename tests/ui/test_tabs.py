@@ -355,3 +355,16 @@ async def test_new_tab_prompt_runs_any_command_and_sidebar_toggles() -> None:
         hidden = app.has_class("-hide-sidebar")
         await pilot.press(PREFIX, "s")
         await wait_until(pilot, lambda: app.has_class("-hide-sidebar") is not hidden)
+
+
+async def test_closing_the_last_tab_leaves_a_working_app() -> None:
+    app = make_app(probe_tab("--print", "BYE", "--exit", "0"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await wait_until(pilot, lambda: view.state is Activity.EXITED, what="exited")
+        await pilot.press(PREFIX, "x")  # an ended tab closes without asking
+        await wait_until(pilot, lambda: not app.tabs, what="no tabs")
+        assert app.active_tab is None
+        await pilot.press(PREFIX, "c")
+        await wait_until(pilot, lambda: len(app.tabs) == 1, what="a new tab")
+        await ready(pilot, app.tabs[0])
