@@ -158,6 +158,8 @@ class PtySession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending = bytearray()
         self._writer_registered = False
+        self._reading = False
+        self._eof = False
         self._exit_waiters: list[asyncio.Future[ExitStatus]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -199,6 +201,7 @@ class PtySession:
         self.pid = self._proc.pid
         self.started_at = time.monotonic()
         self._loop.add_reader(master, self._on_readable)
+        self._reading = True
         try:
             self._pidfd = os.pidfd_open(self.pid)
         except (AttributeError, OSError):
@@ -213,6 +216,18 @@ class PtySession:
         if self._master is not None:
             with contextlib.suppress(OSError):
                 set_window_size(self._master, self.cols, self.rows)
+
+    def pause_reading(self) -> None:
+        """Stop watching the child's output; the kernel buffers it (the child blocks when full)."""
+        if self._reading and self._loop is not None and self._master is not None:
+            self._loop.remove_reader(self._master)
+        self._reading = False
+
+    def resume_reading(self) -> None:
+        if self._reading or self._eof or self._loop is None or self._master is None:
+            return
+        self._loop.add_reader(self._master, self._on_readable)
+        self._reading = True
 
     def write(self, data: bytes) -> None:
         """Queue bytes for the child's input. Never blocks; order is preserved."""
@@ -385,8 +400,8 @@ class PtySession:
         return bool(data)
 
     def _on_eof(self) -> None:
-        if self._loop is not None and self._master is not None:
-            self._loop.remove_reader(self._master)
+        self._eof = True
+        self.pause_reading()
         # No pidfd: the child is probably gone; reap it, or wait for it in a thread.
         if self._pidfd is None and not self._reap(block=False) and self._loop is not None:
                 self._loop.run_in_executor(None, self._reap_blocking_then_report)

@@ -57,6 +57,10 @@ FLOOD_BYTES_PER_FRAME = 32_768
 """More output than this between two frames means a flood: frames slow to FLOOD_FPS."""
 FLOOD_FPS = 30
 SYNC_END = b"\x1b[?2026l"
+HIDDEN_READ_INTERVAL = 0.1
+"""A hidden tab's small outputs are read at most this often (bells and titles stay timely)."""
+HIDDEN_TRICKLE_BYTES = 16_384
+"""Reads smaller than this in a hidden tab are a trickle; bigger ones a flood (no pause)."""
 RESIZE_DEBOUNCE = 0.030
 """A window drag produces a burst of sizes; the child only needs the last one."""
 WHEEL_LINES = 3
@@ -253,6 +257,7 @@ class TerminalView(Widget, can_focus=True):
         self._base_style = Style()
         self._base_style_cache: Style | None = None
         self._resize_handle: asyncio.TimerHandle | None = None
+        self._resume_handle: asyncio.TimerHandle | None = None
         self._selection: tuple[tuple[int, int], tuple[int, int]] | None = None
         self._selecting = False
         self._mouse_buttons_down: set[int] = set()
@@ -347,8 +352,9 @@ class TerminalView(Widget, can_focus=True):
     async def close(self) -> ExitStatus | None:
         """End the child (SIGHUP, SIGTERM, SIGKILL with timeouts) and release the PTY."""
         self.clock.discard(self)
-        if self._resize_handle is not None:
-            self._resize_handle.cancel()
+        for handle in (self._resize_handle, self._resume_handle):
+            if handle is not None:
+                handle.cancel()
         if self.pty is None:
             return self.exit_status
         return await self.pty.close()
@@ -366,6 +372,20 @@ class TerminalView(Widget, can_focus=True):
     # -- output path ----------------------------------------------------------------------------
 
     def _on_pty_output(self, data: bytes) -> None:
+        self._process_output(data)
+        if not self.shown and len(data) < HIDDEN_TRICKLE_BYTES and self.pty is not None:
+            # Hidden and trickling (an agent streaming its answer): gather output in the
+            # kernel for a moment and parse it in one go. Floods keep reading at full speed.
+            self.pty.pause_reading()
+            loop = asyncio.get_running_loop()
+            self._resume_handle = loop.call_later(HIDDEN_READ_INTERVAL, self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        self._resume_handle = None
+        if self.pty is not None:
+            self.pty.resume_reading()
+
+    def _process_output(self, data: bytes) -> None:
         # A synchronized frame that ends inside this chunk, followed by the start of the next:
         # feed up to the end of the complete frame and take it if a frame is due, so a child
         # that is always inside ?2026 still gets smooth, never torn, frames.
@@ -527,6 +547,9 @@ class TerminalView(Widget, can_focus=True):
     def show(self) -> None:
         """The tab came into view: rebuild everything once."""
         self.shown = True
+        if self._resume_handle is not None:
+            self._resume_handle.cancel()
+            self._resume_reading()
         self._full_rebuild = True
         self.activity.seen()
         self._request_frame()
