@@ -204,3 +204,14 @@ async def test_close_ends_a_grandchild_that_ignores_hangup_after_its_parent_died
     while alive(grandchild) and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.02)
     assert not alive(grandchild)
+
+
+async def test_paused_reading_holds_output_in_the_kernel_until_resumed() -> None:
+    session, sink = spawn("--pre-sleep", "0.3", "--print", "AFTER-PAUSE", "--stay")
+    await sink.wait_for("READY:")
+    session.pause_reading()
+    await asyncio.sleep(0.8)  # the child printed meanwhile
+    assert "AFTER-PAUSE" not in sink.text
+    session.resume_reading()
+    await sink.wait_for("AFTER-PAUSE")
+    await session.close()
