@@ -1,6 +1,6 @@
 """Terminal benchmarks: the real Heimdall app, in a PTY of 120x40 whose output is read and discarded.
 
-Run: `.venv/bin/python bench/terminal.py` (about 2 minutes; `--quick` for a smoke run).
+Run: `.venv/bin/python bench/terminal.py` (about 2.5 minutes; `--quick` for a smoke run).
 Prints figures only; nothing here asserts.
 
 1. Throughput (MB/s) of child output through Heimdall vs tmux attached, on the same streams in the
@@ -396,8 +396,9 @@ def main() -> int:
     if shutil.which("tmux") is None:
         print("tmux not found: throughput ratios need it", file=sys.stderr)
         return 2
-    size = 1_000_000 if args.quick else 4_000_000
+    size = 1_000_000 if args.quick else 3_000_000
     samples = 30 if args.quick else 120
+    repeats = 1 if args.quick else 3
     tmp = Path(tempfile.mkdtemp(prefix="heimdall-bench-"))
     print(f"# Heimdall terminal benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     tmux_version = subprocess.run(["tmux", "-V"], capture_output=True, text=True).stdout.strip()
@@ -413,13 +414,17 @@ def main() -> int:
     print("\n## Throughput (MB/s of wall time; higher is better) and CPU seconds spent")
     print("# cpu ratio = tmux CPU / Heimdall CPU for the same bytes (>1: Heimdall cheaper);")
     print("# it is steadier than the MB/s ratio on a machine shared with other work.")
+    print(f"# median of {repeats} alternating runs each")
     print(f"{'stream':<17}{'MB':>5}{'heimdall':>9}{'tmux':>7}{'ratio':>7}"
           f"{'cpu heimdall':>14}{'cpu tmux':>10}{'cpu ratio':>10}")
     for name, data in streams.items():
         path = tmp / f"{name}.bin"
         path.write_bytes(data)
-        ours, cpu = throughput_heimdall(path, tmp)
-        theirs, tmux_cpu = throughput_tmux(path, tmp)
+        runs = [
+            (*throughput_heimdall(path, tmp), *throughput_tmux(path, tmp))
+            for _ in range(repeats)
+        ]  # alternating runs, medians: the machine may be shared
+        ours, cpu, theirs, tmux_cpu = (statistics.median(column) for column in zip(*runs, strict=True))
         print(f"{name:<17}{len(data) / 1e6:>5.1f}{ours:>9.2f}{theirs:>7.2f}{ours / theirs:>7.2f}"
               f"{cpu:>13.2f}s{tmux_cpu:>9.2f}s{tmux_cpu / max(cpu, 0.01):>10.2f}", flush=True)
     drip = tmp / "drip.bin"
