@@ -337,3 +337,24 @@ async def test_a_synchronized_update_that_never_ends_is_shown_after_the_timeout(
         await started(pilot, view)
         view._on_pty_output(b"\x1b[?2026h\r\nNEVER-CLOSED")
         await wait_until(pilot, lambda: "NEVER-CLOSED" in rendered(view), what="timed-out frame")
+
+
+async def test_an_emulator_failure_is_reported_and_the_tab_keeps_working(monkeypatch) -> None:
+    app = make_app(probe_tab("--echo"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        log = InputLog(view)
+        await started(pilot, view)
+        real_feed = view.terminal.feed
+
+        def broken_feed(data: bytes) -> None:
+            if b"BOOM" in data:
+                raise RuntimeError("emulator bug")
+            real_feed(data)
+
+        monkeypatch.setattr(view.terminal, "feed", broken_feed)
+        view._on_pty_output(b"BOOM")
+        await pilot.press("k")
+        await expect_bytes(pilot, log, b"k")
+        assert app.is_running and view.running
+        assert any("emulator failed" in n.message for n in app._notifications)

@@ -21,6 +21,7 @@ Design (terminal reference §9, measured there):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -258,6 +259,7 @@ class TerminalView(Widget, can_focus=True):
         self._base_style_cache: Style | None = None
         self._resize_handle: asyncio.TimerHandle | None = None
         self._resume_handle: asyncio.TimerHandle | None = None
+        self._emulator_error_reported = False
         self._selection: tuple[tuple[int, int], tuple[int, int]] | None = None
         self._selecting = False
         self._mouse_buttons_down: set[int] = set()
@@ -401,14 +403,15 @@ class TerminalView(Widget, can_focus=True):
     def _feed(self, data: bytes) -> None:
         self.bytes_received += len(data)
         self.bytes_since_frame += len(data)
+        held = self.terminal.scrollback_len
+        try:
+            self.terminal.feed(data)
+        except Exception as exc:  # an emulator bug must not take the whole app down
+            self._report_emulator_error(exc)
         if self.history_offset:
             # Keep the history the user is reading in place while new output arrives.
-            held = self.terminal.scrollback_len
-            self.terminal.feed(data)
             grown = self.terminal.scrollback_len - held
             self.history_offset = min(self.history_offset + grown, self.terminal.scrollback_len)
-        else:
-            self.terminal.feed(data)
         self.activity.on_output()
         if self.terminal.in_sync_update:
             if self.sync_started_at is None:
@@ -418,6 +421,19 @@ class TerminalView(Widget, can_focus=True):
         if self.on_output_hook is not None:
             self.on_output_hook(data)
         self._request_frame()
+
+    def _report_emulator_error(self, exc: Exception) -> None:
+        if self._emulator_error_reported:
+            return
+        self._emulator_error_reported = True
+        self.log.error("terminal emulator error", exc)
+        with contextlib.suppress(Exception):
+            self.app.notify(
+                f"{self.label}: the terminal emulator failed on this output ({exc!r}); "
+                "the screen may be incomplete.",
+                severity="error",
+                markup=False,
+            )
 
     def _on_terminal_reply(self, data: bytes) -> None:
         if self.pty is not None:
