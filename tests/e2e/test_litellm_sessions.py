@@ -218,6 +218,9 @@ async def test_three_tabs_through_real_litellm_exact_spend_and_model_switch(
                 "three tabs' spend")
             titles = {session_of_request(r) for r in stack.upstream.requests() if "title" in r["note"]}
             assert set(ids) <= titles
+            mains = [r for r in stack.upstream.requests()
+                     if session_of_request(r) in ids and "title" not in r["note"]]
+            assert mains and all("context_management" in r["body"] for r in mains)  # not dropped
             book = app.spend.book
             expected: dict[str, float] = {}
             for tab in tabs:
