@@ -358,3 +358,19 @@ async def test_an_emulator_failure_is_reported_and_the_tab_keeps_working(monkeyp
         await expect_bytes(pilot, log, b"k")
         assert app.is_running and view.running
         assert any("emulator failed" in n.message for n in app._notifications)
+
+
+async def test_scrollback_keys_can_be_remapped() -> None:
+    from app.config import Config
+
+    config = Config()
+    config.keys.bindings = {"scrollback-page-up": "f7"}
+    app = make_app(probe_tab("--lines", "200", "--echo"), config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        log = InputLog(view)
+        await started(pilot, view, "line-00200")
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: view.history_offset > 0, what="f7 scrolls back")
+        await pilot.press("shift+pageup")  # no longer ours: the child gets it
+        await expect_bytes(pilot, log, b"\x1b[5;2~")

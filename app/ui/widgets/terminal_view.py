@@ -661,11 +661,12 @@ class TerminalView(Widget, can_focus=True):
             self.send(data)
 
     def _own_keys(self) -> set[str]:
-        keys: set[str] = set()
-        for bindings in self._bindings.key_to_bindings.values():
-            for binding in bindings:
-                keys.update(part.strip() for part in binding.key.split(","))
-        return keys
+        """Keys our own bindings take (scrollback), after the user's keymap is applied."""
+        bindings = self._bindings.copy()
+        keymap = getattr(self.app, "_keymap", None)
+        if keymap:
+            bindings.apply_keymap(keymap)
+        return set(bindings.key_to_bindings)
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
