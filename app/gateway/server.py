@@ -32,6 +32,7 @@ import httpx
 
 from app import __version__, paths
 from app.gateway import api, proxy
+from app.gateway.fast_transport import FastHTTPTransport, environment_proxy
 from app.gateway.http import Receive, Scope, Send, anthropic_error, bifrost_error, send_json
 from app.gateway.pricing import Pricer
 from app.gateway.store import LogStore
@@ -123,7 +124,7 @@ class Gateway:
         self.store = LogStore(settings.db_path)
         self.pricer = Pricer(settings.price_overrides)
         self._client: httpx.AsyncClient | None = None
-        self._transport: httpx.AsyncHTTPTransport | None = None
+        self._transport: httpx.AsyncBaseTransport | None = None
         self.timeouts = {
             "connect": settings.connect_timeout_s,
             "read": settings.read_timeout_s,
@@ -135,17 +136,28 @@ class Gateway:
         self.startup_error: str | None = None
 
     @property
-    def transport(self) -> httpx.AsyncHTTPTransport:
-        """httpx's pooled keep-alive transport. The proxy calls it directly: the client layer
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """The pooled keep-alive upstream transport. The proxy calls it directly: the client layer
         above it (cookies, auth flows, redirects, hooks) is unused here and costs ~0.1 ms."""
         if self._transport is None:
-            self._transport = httpx.AsyncHTTPTransport(
-                limits=httpx.Limits(
+            proxy_url = environment_proxy(self.upstream_base)
+            if proxy_url is None:
+                # Our HTTP/1.1 transport (fast_transport.py): ~0.5 ms less per request than
+                # httpcore. TLS like httpx's default, SSL_CERT_FILE / SSL_CERT_DIR included.
+                self._transport = FastHTTPTransport(
                     max_connections=512, max_keepalive_connections=128, keepalive_expiry=60
-                ),
-                trust_env=True,  # SSL_CERT_FILE / SSL_CERT_DIR for corporate CAs
-                retries=0,
-            )
+                )
+            else:
+                # HTTPS_PROXY / HTTP_PROXY / ALL_PROXY applies to the upstream (NO_PROXY aside):
+                # the fast transport does not speak to proxies, so httpx's own transport does.
+                self._transport = httpx.AsyncHTTPTransport(
+                    limits=httpx.Limits(
+                        max_connections=512, max_keepalive_connections=128, keepalive_expiry=60
+                    ),
+                    trust_env=True,  # SSL_CERT_FILE / SSL_CERT_DIR for corporate CAs
+                    proxy=proxy_url,
+                    retries=0,
+                )
         return self._transport
 
     @property
