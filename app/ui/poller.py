@@ -44,6 +44,8 @@ class GatewayState:
     latency_ms: float | None = None
     failures: int = 0
     """Consecutive failed polls."""
+    note: str | None = None
+    """What this gateway cannot show (e.g. LiteLLM counters reset on restart), from the report."""
 
     @property
     def ok(self) -> bool:
@@ -81,6 +83,7 @@ class UsagePoller:
         max_backoff: float = MAX_BACKOFF_SECONDS,
         health_every: int = HEALTH_EVERY,
         clock: Callable[[], datetime] = _now,
+        since: Callable[[], datetime | None] | None = None,
     ) -> None:
         self.client = client
         self.book = book
@@ -89,6 +92,7 @@ class UsagePoller:
         self.max_backoff = max(max_backoff, refresh_seconds)
         self.health_every = health_every
         self.clock = clock
+        self.since = since
         self.state = GatewayState(kind=client.kind, url=client.base_url)
         self.polls = 0
         self._good_since_health: int | None = None
@@ -117,7 +121,11 @@ class UsagePoller:
         if self._good_since_health is None or self._good_since_health >= self.health_every:
             await self.check_health()
         try:
-            report = await self.client.usage(list(self.session_ids()))
+            ids = list(self.session_ids())
+            # the oldest open tab bounds what the gateway must read (a long Bifrost history
+            # would otherwise be tailed from its beginning on the first refresh)
+            since = self.since() if self.since is not None else None
+            report = await self.client.usage(ids, since=since)
         except Exception as exc:  # a client bug must not stop the sidebar (or crash the app)
             error = exc if isinstance(exc, GatewayError) else GatewayError(
                 f"unexpected {type(exc).__name__} reading usage: {exc}"
@@ -130,9 +138,10 @@ class UsagePoller:
         problem = self._health_problem
         if problem is not None and problem.status is HealthStatus.AUTH_FAILED:
             # usage reads fine but health says inference will be refused (e.g. a bad virtual key)
-            self._set_status(problem.status, problem.message, as_of=report.as_of, failures=0)
+            self._set_status(problem.status, problem.message, as_of=report.as_of, failures=0,
+                             note=report.note)
         else:
-            self._set_status(HealthStatus.OK, "", as_of=report.as_of, failures=0)
+            self._set_status(HealthStatus.OK, "", as_of=report.as_of, failures=0, note=report.note)
         if self._good_since_health is not None:
             self._good_since_health += 1
         return PollResult(self.state, report=report, crossings=crossings)

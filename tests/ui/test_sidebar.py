@@ -283,6 +283,40 @@ async def test_poller_makes_one_usage_request_per_refresh(log_server: LogServer)
         await client.aclose()
 
 
+async def test_poller_bounds_the_read_by_the_oldest_tab_and_shows_partial_views(
+    log_server: LogServer,
+) -> None:
+    """The oldest open tab's start is the `since` of every usage call: a gateway with a long
+    history is not read from its beginning. A report's note (what the gateway cannot show)
+    reaches the status line."""
+    now = datetime.now(UTC)
+    log_server.add(log_row("r1", "tab-a", SONNET, now))
+    client = BifrostClient(log_server.url, timeout=2)
+    oldest = now - timedelta(hours=3)
+    poller = UsagePoller(client, UsageBook(), lambda: ["tab-a"], refresh_seconds=2,
+                         since=lambda: oldest)
+    try:
+        result = await poller.poll_once()
+        assert result.error is None
+        starts = [q["start_time"][0] for path, q in log_server.requests
+                  if path == "/api/logs" and "start_time" in q]
+        assert starts, "usage was read without a time bound"
+        assert min(datetime.fromisoformat(s.replace("Z", "+00:00")) for s in starts) >= oldest - timedelta(
+            minutes=1
+        )
+    finally:
+        await client.aclose()
+    state = GatewayState(kind="litellm", url="http://127.0.0.1:4000", status=HealthStatus.OK,
+                         as_of=T0, note="counters reset when the proxy restarts")
+    status = GatewayStatus()
+    async with SidebarHost().run_test() as pilot:
+        await pilot.app.mount(status)
+        status.update_state(state)
+        await settle(pilot)
+        assert "partial view" in str(status.content)
+        assert "counters reset" in str(status.tooltip)
+
+
 async def test_poller_backs_off_while_down_and_recovers(log_server: LogServer) -> None:
     log_server.add(log_row("r1", "tab-a", SONNET, datetime.now(UTC)))
     clock_value = [T0]

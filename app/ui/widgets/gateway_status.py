@@ -58,6 +58,8 @@ def status_text(state: GatewayState, tz: tzinfo | None = None, *, compact: bool 
     text.append(f"as of {clock_time(state.as_of, tz)}" if state.as_of else "no data yet")
     if state.failures > 1:
         text.append(f" · {state.failures} fails")
+    if state.note:
+        text.append("\npartial view (hover)", style="italic")
     return text
 
 
@@ -89,4 +91,6 @@ class GatewayStatus(Static):
             tip.append(f"\nversion {state.version}")
         if state.latency_ms is not None:
             tip.append(f"\nlatency {state.latency_ms:.0f} ms")
+        if state.note:
+            tip.append(f"\n{state.note}")
         self.tooltip = tip

@@ -15,7 +15,7 @@ carries "demo". State classes: `-collapsed`, `-compact`, `-expanded`, `-demo` on
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from rich.table import Table
@@ -327,7 +327,12 @@ class SpendSidebar(Vertical):
             self._sync_budgets()
             return [s.id for s in self.sessions]
 
-        self.poller = UsagePoller(client, self.book, tab_ids, refresh_seconds=refresh_seconds)
+        def oldest_tab() -> datetime | None:
+            return min((s.created_at for s in self.sessions), default=None)
+
+        self.poller = UsagePoller(
+            client, self.book, tab_ids, refresh_seconds=refresh_seconds, since=oldest_tab
+        )
         self._poll_worker()
         return self.poller
 
