@@ -374,3 +374,19 @@ async def test_scrollback_keys_can_be_remapped() -> None:
         await wait_until(pilot, lambda: view.history_offset > 0, what="f7 scrolls back")
         await pilot.press("shift+pageup")  # no longer ours: the child gets it
         await expect_bytes(pilot, log, b"\x1b[5;2~")
+
+
+async def test_frame_clock_is_shared_and_idle_when_nothing_changes() -> None:
+    app = make_app(probe_tab("--print", "ONE", "--stay"), probe_tab("--print", "TWO", "--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        first, second = app.tabs
+        assert first.clock is second.clock is app.frame_clock
+        await started(pilot, second, "TWO")
+        await wait_until(
+            pilot,
+            lambda: app.frame_clock._handle is None and not app.frame_clock._pending,
+            what="no frame timer while nothing is dirty",
+        )
+        frames = app.frame_clock.frames
+        await pilot.pause(0.3)
+        assert app.frame_clock.frames == frames  # no output, no frames
