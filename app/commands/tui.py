@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
 
 from app.config import Config
@@ -17,11 +16,6 @@ Textual enables) send Esc unambiguously and never wait. `ESCDELAY` in the enviro
 
 def run(args: argparse.Namespace, config: Config) -> int:
     os.environ.setdefault("ESCDELAY", ESCAPE_DELAY_MS)  # read when Textual is first imported
-    from app.ui.app import HeimdallApp, TabRequest
+    from app.ui.gateway_app import run_tui
 
-    app = HeimdallApp(config, initial_tabs=[TabRequest()], handle_signals=True)
-    # No child may outlive Heimdall, whatever way the process ends.
-    atexit.register(app.kill_children_now)
-    result = app.run()
-    app.kill_children_now()
-    return int(result or 0)
+    return run_tui(args, config)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -33,12 +34,13 @@ from app.config import Config
 from app.core.activity import Activity
 from app.core.agents import (
     AgentLaunch,
-    can_resume,
     claude_config_dir,
     claude_launch,
     command_launch,
     find_claude,
+    relaunch_resume,
     switch_model_launch,
+    wait_turn_saved,
 )
 from app.core.gateway.base import GatewayClient, GatewayError, SessionRef
 from app.core.sessions import Session, SessionStore
@@ -197,7 +199,9 @@ class SessionsApp(HeimdallApp):
         with contextlib.suppress(GatewayError):  # the tab still runs; the sidebar says why
             await self.client.open_session(SessionRef(session.id, session.name, session.budget_usd))
         child_env = {**self.base_env, **{k: v for k, v in env.items() if v is not None}}
-        resume = session.started and can_resume(session.id, claude_config_dir(child_env))
+        # relaunch_resume repairs a session whose first turn was never saved (Claude Code then
+        # refuses both --resume and --session-id for it)
+        resume = session.started and relaunch_resume(session.id, claude_config_dir(child_env))
         launch = claude_launch(
             self.claude_bin,
             session.id,
@@ -268,7 +272,11 @@ class SessionsApp(HeimdallApp):
         self.store.update(session)
         env = self._gateway_env(session)
         child_env = {**self.base_env, **{k: v for k, v in env.items() if v is not None}}
-        if can_resume(session.id, claude_config_dir(child_env)):
+        config_dir = claude_config_dir(child_env)
+        # Claude Code writes a turn to its transcript shortly after showing it: ending the child
+        # inside that window would lose the turn
+        await wait_turn_saved(session.id, config_dir)
+        if relaunch_resume(session.id, config_dir):
             launch = switch_model_launch(tab.launch, model, gateway_env=env)
         else:  # no conversation yet (no transcript): start fresh on the new model
             launch = await self._launch(TabRequest(extra={"session": session}))
@@ -430,7 +438,10 @@ def build_tui_app(args: object, config: Config) -> TuiApp:
         and not held
         and needs_credential_screen("embedded", config.embedded.upstream, upstream_credential())
     )
-    return TuiApp(config, client, store, restore=restore, first_sessions=first,
+    claude_bin = None
+    if Path(config.agent.command).name == "claude":
+        claude_bin = shutil.which(config.agent.command)  # `--agent /path/to/claude` is Claude Code too
+    return TuiApp(config, client, store, claude_bin=claude_bin, restore=restore, first_sessions=first,
                   credential_missing=missing, upstream=config.embedded.upstream,
                   end_on_signals=True)
 

@@ -92,8 +92,10 @@ async def test_install_shows_progress_and_continues() -> None:
         assert "Claude Code is installed." in screen_text(app)
         await pilot.pause()
         assert app.focused is button
+        # Textual ignores Enter on a button within 0.2 s of its last press (its press animation)
+        await wait_for(pilot, lambda: not button.has_class("-active"))
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.results == ["installed"])
     assert app.results == ["installed"]
 
 

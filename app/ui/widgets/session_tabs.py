@@ -29,7 +29,7 @@ BADGES: dict[Activity, str] = {
     Activity.EXITED: "×",
 }
 """Single-cell glyphs (no emoji: their width differs between terminals)."""
-MAX_TITLE = 28
+MAX_TITLE = 40
 
 
 def badge_text(view: TerminalView) -> str:

@@ -83,6 +83,10 @@ MATCH_STYLE = Style(bgcolor="yellow", color="black")
 CURRENT_MATCH_STYLE = Style(bgcolor="dark_orange", color="black", bold=True)
 
 
+
+GENERIC_TITLES = frozenset({"", "Claude Code"})
+"""Titles that say nothing about the task (Claude Code's title before its first turn)."""
+
 class FrameClock:
     """One on-demand frame timer shared by every TerminalView of an app.
 
@@ -296,10 +300,19 @@ class TerminalView(Widget, can_focus=True):
 
     @property
     def label(self) -> str:
-        """Tab label: the user's name, else the child's title (sans spinner), else the command."""
+        """Tab label: the child's title (sans spinner) or the command, after the tab's name if any.
+
+        Claude Code puts its AI-made title in the terminal title; a named session shows both
+        ("api-fix · Fix failing auth tests"), so the name never hides what the agent is doing.
+        """
+        title = self.activity.display_title
+        if title in GENERIC_TITLES:
+            title = ""
         if self.custom_name:
+            if title and title != self.custom_name:
+                return f"{self.custom_name} · {title}"
             return self.custom_name
-        return self.activity.display_title or self.command_text
+        return title or self.activity.display_title or self.command_text
 
     def start(self) -> None:
         """Spawn the child at the widget's current size. Failures are shown in the tab, not raised."""
