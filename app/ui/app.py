@@ -60,7 +60,9 @@ from app.ui.screens.search import SearchScreen
 from app.ui.widgets.session_tabs import SessionTabs
 from app.ui.widgets.terminal_view import FrameClock, TerminalView
 
-STYLES_DIR = Path(__file__).resolve().parents[2] / "styles"
+STYLES_DIR = Path(__file__).resolve().parents[1] / "styles"
+"""`app/styles` is a link to the top-level `styles/` folder, so the .tcss files ship inside the
+package (wheels copy the linked files) and a checkout reads them in place."""
 ACTIVITY_POLL_SECONDS = 1.0
 """One timer for all tabs: Claude Code status files and the decay of "busy"."""
 TAB_BAR_REFRESH_DELAY = 0.05
