@@ -28,17 +28,19 @@ import contextlib
 import gc
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events, on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 
 from app.config import Config
@@ -110,6 +112,7 @@ PREFIX_COMMANDS: tuple[PrefixCommand, ...] = (
     PrefixCommand("prefix-model-menu", ("m",), "model_menu", "Model menu (switch model)"),
     PrefixCommand("prefix-sidebar", ("s",), "toggle_sidebar", "Show / hide the sidebar"),
     PrefixCommand("prefix-quit", ("q",), "quit", "Quit Heimdall (ends every tab's program)"),
+    PrefixCommand("prefix-palette", ("colon",), "command_palette", "Command palette (every action)"),
 )
 """Prefix then 1-9 jumps to a tab; prefix twice sends the prefix key to the child."""
 
@@ -159,7 +162,9 @@ class HeimdallApp(App[int]):
     """Tabs of terminals. See the module docstring for keys and integration points."""
 
     TITLE = "Heimdall"
-    ENABLE_COMMAND_PALETTE = False  # Ctrl+P belongs to the child (shells, Claude Code history)
+    # The palette lists every action; it opens with the prefix then `:`, because Ctrl+P (Textual's
+    # default) belongs to the child (shells, Claude Code history).
+    ENABLE_COMMAND_PALETTE = True
     CSS_PATH: ClassVar = [STYLES_DIR / "app.tcss", STYLES_DIR / "terminal.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -216,6 +221,7 @@ class HeimdallApp(App[int]):
         self._prefix_table: dict[str, PrefixCommand] = {}
         # Ctrl+Q would be Textual's quit; children (emacs, nano) own it here.
         self._bindings.key_to_bindings.pop("ctrl+q", None)
+        self._bindings.key_to_bindings.pop(self.COMMAND_PALETTE_BINDING, None)
         self._apply_keymap()
         self.theme = config.ui.theme if config.ui.theme in self.available_themes else self.theme
 
@@ -234,6 +240,31 @@ class HeimdallApp(App[int]):
             keys = _key_names(override) if override else command.keys
             for key in keys:
                 self._prefix_table[key] = command
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette: every prefix command (with its keys as help), tabs, then Textual's."""
+        prefix = display_keys(self.config.keys.prefix)
+        keys_of: dict[str, list[str]] = {}
+        commands: dict[str, PrefixCommand] = {}
+        for key, command in self._prefix_table.items():
+            keys_of.setdefault(command.binding_id, []).append(display_keys(key))
+            commands.setdefault(command.binding_id, command)
+        for binding_id, command in commands.items():
+            if command.action == "command_palette":
+                continue
+            keys = ", ".join(keys_of[binding_id])
+            yield SystemCommand(
+                command.description,
+                f"{prefix} {keys}",
+                partial(self.call_later, self.run_action, command.action),
+            )
+        for number, view in enumerate(self.tabs, start=1):
+            yield SystemCommand(
+                f"Go to tab {number}: {view.label}",
+                f"{prefix} {number}" if number <= 9 else "",
+                partial(self.activate, view),
+            )
+        yield from super().get_system_commands(screen)
 
     @property
     def prefix_keys(self) -> tuple[str, ...]:

@@ -368,3 +368,29 @@ async def test_closing_the_last_tab_leaves_a_working_app() -> None:
         await pilot.press(PREFIX, "c")
         await wait_until(pilot, lambda: len(app.tabs) == 1, what="a new tab")
         await ready(pilot, app.tabs[0])
+
+
+async def test_command_palette_lists_every_action_and_runs_them() -> None:
+    """Prefix then `:` opens Textual's command palette; every prefix command is in it (with its
+    keys as help), tabs can be reached by name, and choosing an entry runs the action. Ctrl+P
+    still goes to the child (see test_claude_code_keys_are_never_taken)."""
+    from textual.command import CommandPalette
+
+    from app.ui.app import PREFIX_COMMANDS
+
+    app = make_app(probe_tab("--stay"), probe_tab("--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        one, _two = app.tabs
+        titles = {command.title: command.help for command in app.get_system_commands(app.screen)}
+        for command in PREFIX_COMMANDS:
+            if command.action != "command_palette":
+                assert command.description in titles, command.description
+        assert titles["New tab running the default agent"] == "Ctrl+] c"
+        assert any(title.startswith("Go to tab 2") for title in titles)
+        assert "Theme" in titles  # Textual's themes stay reachable
+        await pilot.press(PREFIX, "colon")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await pilot.press(*"Previous tab")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.active_tab is one, what="palette ran previous tab")
