@@ -41,6 +41,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from app.config import Config
@@ -352,6 +353,12 @@ class HeimdallApp(App[int]):
     def sidebar(self) -> Vertical:
         """Mount point for the spend sidebar (or anything else) on the right."""
         return self.query_one("#sidebar", Vertical)
+
+    async def mount_sidebar(self, widget: Widget) -> None:
+        """Show `widget` in the sidebar slot (which stays hidden while it holds nothing)."""
+        await self.sidebar.mount(widget)
+        # `:empty` is not re-evaluated when children arrive later, so the slot says it outright
+        self.sidebar.add_class("-filled")
 
     # -- tabs -----------------------------------------------------------------------------------
 

@@ -122,7 +122,7 @@ class SessionsApp(HeimdallApp):
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(signum, lambda: self.call_later(self.shutdown))
-        await self.sidebar.mount(self.spend)
+        await self.mount_sidebar(self.spend)
         for warning in self.store.warnings:
             self.notify(warning, severity="warning", timeout=10, markup=False)
         self.spend.start_polling(
