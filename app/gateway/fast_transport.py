@@ -235,7 +235,9 @@ def _framing(
     if transfer_encoding:
         codings = [c.strip().lower() for c in transfer_encoding.split(b",") if c.strip()]
         if codings and codings[-1] == b"chunked":
-            return "chunked", 0, keep_alive
+            # Both framings at once is how request smuggling starts: read this body by the
+            # chunks, then retire the connection (RFC 9112 6.3).
+            return "chunked", 0, keep_alive and content_length is None
         return "close", 0, False
     if content_length is not None:
         text = content_length.strip()

@@ -216,6 +216,18 @@ async def test_chunked_body_with_extensions_and_trailers() -> None:
     assert server.connections == 1  # the chunked body ended cleanly: the connection was reused
 
 
+async def test_chunked_with_content_length_too_is_read_by_chunks_and_not_reused() -> None:
+    async def both(conn: Conn) -> None:
+        while await conn.read_request() is not None:
+            await conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked"
+                            b"\r\n\r\n6\r\nchunks\r\n0\r\n\r\n")
+
+    async with Server(both) as server, client(FastHTTPTransport()) as http:
+        assert (await http.get(server.url)).text == "chunks"
+        assert (await http.get(server.url)).text == "chunks"
+    assert server.connections == 2
+
+
 async def test_close_delimited_body_is_read_to_eof_and_not_reused() -> None:
     async def close_delimited(conn: Conn) -> None:
         if await conn.read_request() is not None:
@@ -549,17 +561,12 @@ async def test_connect_error_and_tls_handshake_timeout() -> None:
         with pytest.raises(httpx.ConnectError):
             await http.get(f"http://127.0.0.1:{closed_port}/")
 
-    async def never_handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def never_handshake(conn: Conn) -> None:
         await asyncio.sleep(WAIT)  # a TCP peer that never answers the TLS ClientHello
 
-    silent = await asyncio.start_server(never_handshake, "127.0.0.1", 0)
-    port = silent.sockets[0].getsockname()[1]
-    try:
-        async with client(FastHTTPTransport(), connect=0.3) as http:
-            with pytest.raises(httpx.ConnectTimeout):
-                await http.get(f"https://127.0.0.1:{port}/")
-    finally:
-        silent.close()
+    async with Server(never_handshake) as silent, client(FastHTTPTransport(), connect=0.3) as http:
+        with pytest.raises(httpx.ConnectTimeout):
+            await http.get(f"https://127.0.0.1:{silent.port}/")
 
 
 async def test_write_timeout_when_the_server_stops_reading() -> None:
