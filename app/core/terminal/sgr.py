@@ -20,14 +20,15 @@ _CACHE_LIMIT = 65_536
 
 
 _COLOR_CACHE: dict[str, Color | None] = {}
+_MISSING = object()
 
 
 def _color_from(spec: str) -> Color | None:
     """Colour from the sub-parameters after 38/48 (``5:n`` or ``2:[cs:]r:g:b``), cached."""
-    try:
-        return _COLOR_CACHE[spec]
-    except KeyError:
-        pass
+    # .get, not try/except KeyError: misses are common (fresh truecolour) and raising is slow.
+    cached = _COLOR_CACHE.get(spec, _MISSING)
+    if cached is not _MISSING:
+        return cached  # type: ignore[return-value]
     parts = spec.split(":")
     color: Color | None = None
     try:
@@ -48,16 +49,64 @@ def _color_from(spec: str) -> Color | None:
 
 
 _STANDARD = [Color.from_ansi(n) for n in range(16)]
+# get_truecolor of an EIGHT_BIT colour reads rich's fixed xterm palette; the theme is not used.
+_EIGHT_BIT_RGB = {n: Color.from_triplet(Color.from_ansi(n).get_truecolor()) for n in range(16, 256)}
 _ATTR_CODES = {"1": "bold", "2": "dim", "3": "italic", "4": "underline", "7": "reverse",
                "8": "conceal", "9": "strike"}
 
 
+_RENDER_CACHE: dict[tuple[str, Style], Style | None] = {}
+
+
+_COLOURS_ONLY: dict[Style, bool] = {}
+
+
+def _colours_only(base: Style) -> bool:
+    """Does ``base`` set nothing but colours (the usual widget style from CSS)?"""
+    known = _COLOURS_ONLY.get(base)
+    if known is None:
+        known = _COLOURS_ONLY[base] = base == Style.from_color(base.color, base.bgcolor)
+    return known
+
+
+def render_style_for(params: str, base: Style) -> Style | None:
+    """``base + style_for(params)``, with 256-colour indices 16-255 given their RGB triplet.
+
+    This is what a Textual view draws with. Textual's ANSIToTruecolor filter turns every colour
+    without a triplet into RGB on each new style, and 16-255 map to the fixed xterm palette
+    (no theme involved), so resolving them here yields the very same output for less work.
+    Indices 0-15 keep their number: the theme decides those. Cached per (params, base), so the
+    per-segment ``base + style`` of ``Segment.apply_style`` is not needed either.
+    """
+    key = (params, base)
+    cached = _RENDER_CACHE.get(key, _MISSING)
+    if cached is not _MISSING:
+        return cached  # type: ignore[return-value]
+    if _colours_only(base):
+        # Built in one go: what ``base + style`` gives, without the intermediate Style.
+        color, bgcolor, attrs = _parse(params, True)
+        color = color or base.color
+        bgcolor = bgcolor or base.bgcolor
+        if attrs:
+            rendered: Style | None = Style(color=color, bgcolor=bgcolor, **attrs)
+        elif color is not None or bgcolor is not None:
+            rendered = Style.from_color(color, bgcolor)
+        else:
+            rendered = None
+    else:
+        style = _build_style(params, resolve_256=True)
+        rendered = (base + style) if base else style
+    if len(_RENDER_CACHE) >= _CACHE_LIMIT:
+        _RENDER_CACHE.clear()
+    _RENDER_CACHE[key] = rendered
+    return rendered
+
+
 def style_for(params: str) -> Style | None:
     """The rich Style for a canonical SGR parameter string; None means default attributes."""
-    try:
-        return _STYLE_CACHE[params]
-    except KeyError:
-        pass
+    cached = _STYLE_CACHE.get(params, _MISSING)
+    if cached is not _MISSING:
+        return cached  # type: ignore[return-value]
     style = _build_style(params)
     if len(_STYLE_CACHE) >= _CACHE_LIMIT:
         _STYLE_CACHE.clear()
@@ -65,7 +114,16 @@ def style_for(params: str) -> Style | None:
     return style
 
 
-def _build_style(params: str) -> Style | None:
+def _resolved(color: Color | None) -> Color | None:
+    """An xterm 256-colour (16-255) as its RGB triplet, exactly as Textual would resolve it."""
+    if color is None or color.triplet is not None or color.type is not ColorType.EIGHT_BIT:
+        return color
+    assert color.number is not None
+    return _EIGHT_BIT_RGB[color.number]
+
+
+def _parse(params: str, resolve_256: bool) -> tuple[Color | None, Color | None, dict[str, bool]]:
+    """(foreground, background, attributes) of an SGR parameter string."""
     color: Color | None = None
     bgcolor: Color | None = None
     attrs: dict[str, bool] = {}
@@ -76,8 +134,12 @@ def _build_style(params: str) -> Style | None:
             head, _, spec = param.partition(":")
             if head == "38":
                 color = _color_from(spec)
+                if resolve_256:
+                    color = _resolved(color)
             elif head == "48":
                 bgcolor = _color_from(spec)
+                if resolve_256:
+                    bgcolor = _resolved(bgcolor)
             continue
         name = _ATTR_CODES.get(param)
         if name is not None:
@@ -95,6 +157,11 @@ def _build_style(params: str) -> Style | None:
         elif 100 <= n <= 107:
             bgcolor = _STANDARD[n - 100 + 8]
         # 5 (blink) is deliberately drawn as nothing.
+    return color, bgcolor, attrs
+
+
+def _build_style(params: str, resolve_256: bool = False) -> Style | None:
+    color, bgcolor, attrs = _parse(params, resolve_256)
     if attrs:
         return Style(color=color, bgcolor=bgcolor, **attrs)
     if color is None and bgcolor is None:

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 
 from rich.segment import Segment
+from rich.style import Style
 
 from .avt_backend import AvtBackend
 from .backend import CompactLine, Run, TerminalBackend
@@ -34,7 +35,7 @@ from .scanner import (
     conceal_change,
     parse_params,
 )
-from .sgr import normalize_colon_sgr, style_for
+from .sgr import normalize_colon_sgr, render_style_for, style_for
 from .unicode import (
     CLUSTER_RE,
     JOIN_RE,
@@ -62,10 +63,13 @@ def _version() -> str:
         return "0"
 
 
-def _pad_runs(runs: list[Run], cols: int) -> list[Segment]:
+def _pad_runs(runs: list[Run], cols: int, base_style: Style | None = None) -> list[Segment]:
     """Segments for runs, cropped or padded to exactly ``cols`` cells."""
-    segments = [Segment(text, style_for(params)) for text, params in runs]
-    return Segment.adjust_line_length(segments, cols)
+    if base_style is None:
+        segments = [Segment(text, style_for(params)) for text, params in runs]
+        return Segment.adjust_line_length(segments, cols)
+    segments = [Segment(text, render_style_for(params, base_style)) for text, params in runs]
+    return Segment.adjust_line_length(segments, cols, style=base_style if base_style else None)
 
 
 class Terminal:
@@ -176,10 +180,17 @@ class Terminal:
         self._last_cluster = None
         self._dirty = set(range(rows))
 
-    def row_segments(self, y: int, scroll: int = 0) -> list[Segment]:
-        """View row ``y`` scrolled back ``scroll`` lines, as Segments exactly ``cols`` wide."""
+    def row_segments(
+        self, y: int, scroll: int = 0, base_style: Style | None = None
+    ) -> list[Segment]:
+        """View row ``y`` scrolled back ``scroll`` lines, as Segments exactly ``cols`` wide.
+
+        With ``base_style`` (a view's own colours) the segments come ready to draw: equal to
+        ``Segment.apply_style(row_segments(y, scroll), base_style)`` once Textual's truecolor
+        filter has run, but with the combined styles cached (see ``sgr.render_style_for``).
+        """
         index = self.line_index_of_view_row(y, scroll)
-        return _pad_runs(self._restore(self._line_runs(index)), self._cols)
+        return _pad_runs(self._restore(self._line_runs(index)), self._cols, base_style)
 
     def line_index_of_view_row(self, y: int, scroll: int = 0) -> int:
         scroll = min(max(scroll, 0), len(self._scrollback))

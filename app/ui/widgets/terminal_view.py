@@ -560,8 +560,8 @@ class TerminalView(Widget, can_focus=True):
         self._full_rebuild = False
 
     def _build_strip(self, y: int) -> Strip:
-        segments = self.terminal.row_segments(y, self.history_offset)
-        return Strip(Segment.apply_style(segments, self._base_style), self.terminal.cols)
+        segments = self.terminal.row_segments(y, self.history_offset, self._base_style)
+        return Strip(segments, self.terminal.cols)
 
     @property
     def base_style(self) -> Style:
