@@ -60,8 +60,9 @@ FLOOD_FPS = 15
 """Measured (bench/terminal.py, SGR full-screen stream): 30 -> 15 fps halves the app's CPU per
 MB; a full-screen frame of fresh styles costs ~25 ms, more than parsing the bytes behind it."""
 SYNC_END = b"\x1b[?2026l"
-HIDDEN_READ_INTERVAL = 0.1
-"""A hidden tab's small outputs are read at most this often (bells and titles stay timely)."""
+HIDDEN_READ_INTERVAL = 0.25
+"""A hidden tab's small outputs are read at most this often (bells and titles stay timely:
+a quarter of a second is quick for a background badge, and each wake-up has a fixed cost)."""
 HIDDEN_TRICKLE_BYTES = 16_384
 """Reads smaller than this in a hidden tab are a trickle; bigger ones a flood (no pause)."""
 RESIZE_DEBOUNCE = 0.030
@@ -406,7 +407,7 @@ class TerminalView(Widget, can_focus=True):
         # A synchronized frame that ends inside this chunk, followed by the start of the next:
         # feed up to the end of the complete frame and take it if a frame is due, so a child
         # that is always inside ?2026 still gets smooth, never torn, frames.
-        end = data.rfind(SYNC_END)
+        end = data.rfind(SYNC_END) if self.shown else -1  # hidden: no frames, so no split
         if end >= 0 and end + len(SYNC_END) < len(data):
             cut = end + len(SYNC_END)
             self._feed(data[:cut])
