@@ -260,6 +260,8 @@ class TerminalView(Widget, can_focus=True):
         self.bytes_received = 0
         self.bytes_since_frame = 0
         self._strips: list[Strip | None] = []
+        self._row_segments: list[list[Segment] | None] = []
+        """What each cached strip was built from: unchanged rows are not rebuilt or refreshed."""
         self._full_rebuild = True
         self._cursor_row: int | None = None
         self._base_style = Style()
@@ -537,31 +539,44 @@ class TerminalView(Widget, can_focus=True):
         if self.history_offset:
             # History view: new output shifts what is shown; keep the user's place anchored.
             self._full_rebuild = True
+        cursor_rows = {cursor.y}
         if self._full_rebuild:
             self._strips = [None] * rows
+            self._row_segments = [None] * rows
             changed: Iterable[int] = range(rows)
         else:
             changed = set(dirty)
             if self._cursor_row is not None:
-                changed.add(self._cursor_row)
-            changed.add(cursor.y)
-        count = 0
+                cursor_rows.add(self._cursor_row)
+            changed |= cursor_rows
+        refresh: list[int] = []
+        cols = term.cols
         for y in changed:
-            if 0 <= y < rows:
-                self._strips[y] = self._build_strip(y)
-                count += 1
+            if not 0 <= y < rows:
+                continue
+            segments = term.row_segments(y, self.history_offset, self._base_style)
+            if segments == self._row_segments[y] and self._strips[y] is not None:
+                # Rewritten with the same content (a TUI redrawing its status lines each frame):
+                # keep the strip, and let Textual keep its line unless the cursor moved on it.
+                if y in cursor_rows:
+                    refresh.append(y)
+                continue
+            self._row_segments[y] = segments
+            self._strips[y] = Strip(segments, cols)
+            refresh.append(y)
         self._cursor_row = cursor.y
-        if self._full_rebuild or count > rows // 2:
+        if self._full_rebuild or len(refresh) > rows // 2:
             self.refresh()
         else:
             width = self.size.width
-            for y in changed:
-                if 0 <= y < rows:
-                    self.refresh(Region(0, y, width, 1))
+            for y in refresh:
+                self.refresh(Region(0, y, width, 1))
         self._full_rebuild = False
 
     def _build_strip(self, y: int) -> Strip:
         segments = self.terminal.row_segments(y, self.history_offset, self._base_style)
+        if y < len(self._row_segments):
+            self._row_segments[y] = segments
         return Strip(segments, self.terminal.cols)
 
     @property
@@ -590,6 +605,7 @@ class TerminalView(Widget, can_focus=True):
     def hide(self) -> None:
         self.shown = False
         self._strips = []
+        self._row_segments = []
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
