@@ -59,6 +59,8 @@ FLOOD_BYTES_PER_FRAME = 32_768
 FLOOD_FPS = 15
 """Measured (bench/terminal.py, SGR full-screen stream): 30 -> 15 fps halves the app's CPU per
 MB; a full-screen frame of fresh styles costs ~25 ms, more than parsing the bytes behind it."""
+FLOOD_QUIET = 0.020
+"""A flood whose output has paused this long is over: its final frame is not held back."""
 SYNC_END = b"\x1b[?2026l"
 HIDDEN_READ_INTERVAL = 0.25
 """A hidden tab's small outputs are read at most this often (bells and titles stay timely:
@@ -137,6 +139,12 @@ class FrameClock:
 
     def _due(self, view: TerminalView, now: float) -> float:
         due = view.last_frame_at + self._interval(view)
+        if view.bytes_since_frame > FLOOD_BYTES_PER_FRAME:
+            # The flood may be over (the build finished): once output pauses for FLOOD_QUIET,
+            # show its last screen at the normal pace instead of waiting out the slow interval.
+            fps = self.max_fps if view.has_focus else self.background_fps
+            quiet = max(view.last_output_at + FLOOD_QUIET, view.last_frame_at + 1.0 / fps)
+            due = min(due, quiet)
         if view.sync_started_at is not None:
             # Inside ?2026: wait for the end of the update, at most SYNC_TIMEOUT.
             due = max(due, view.sync_started_at + SYNC_TIMEOUT)
@@ -259,6 +267,7 @@ class TerminalView(Widget, can_focus=True):
         self.search: SearchState | None = None
         self.bytes_received = 0
         self.bytes_since_frame = 0
+        self.last_output_at = 0.0
         self._strips: list[Strip | None] = []
         self._row_segments: list[list[Segment] | None] = []
         """What each cached strip was built from: unchanged rows are not rebuilt or refreshed."""
@@ -421,6 +430,7 @@ class TerminalView(Widget, can_focus=True):
     def _feed(self, data: bytes) -> None:
         self.bytes_received += len(data)
         self.bytes_since_frame += len(data)
+        self.last_output_at = asyncio.get_running_loop().time()
         held = self.terminal.scrollback_len
         try:
             self.terminal.feed(data)
