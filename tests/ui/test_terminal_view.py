@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from textual import events
 
-from app.ui.widgets.terminal_view import TerminalView
+from app.config import Config
+from app.ui.widgets.terminal_view import CURRENT_MATCH_STYLE, TerminalView
 from tests.children.harness import (
     InputLog,
+    argv_tab,
     make_app,
     probe_tab,
     screen_text,
@@ -390,3 +392,68 @@ async def test_frame_clock_is_shared_and_idle_when_nothing_changes() -> None:
         await pilot.pause(0.3)
         # Still no timer: an idle tab costs no wake-ups at all.
         assert app.frame_clock._handle is None and not app.frame_clock._pending
+
+
+# A child that prints 150 numbered lines, then N more lines for every number N it reads.
+MORE_ON_DEMAND = [
+    "/bin/sh",
+    "-c",
+    "stty -echo; i=0; while [ $i -lt 150 ]; do i=$((i+1)); echo \"old-$i filler\"; done;"
+    " echo READY-MORE; while read n; do j=0; while [ $j -lt $n ]; do j=$((j+1));"
+    " echo \"new-$j\"; done; echo \"DONE-$n\"; done",
+]
+
+
+def small_scrollback_config() -> Config:
+    config = Config()
+    config.terminal.scrollback_lines = 100
+    return config
+
+
+async def test_scrolled_back_view_stays_on_its_rows_while_a_full_scrollback_drops_lines() -> None:
+    app = make_app(argv_tab(MORE_ON_DEMAND), config=small_scrollback_config())
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await started(pilot, view, "READY-MORE")
+        assert view.terminal.scrollback_len == 100  # full: every new line drops the oldest
+        view.scroll_by(-20)
+        await pilot.pause(0.05)
+        before = view.visible_text()
+        assert any("old-" in text for text in before)
+        dropped = view.terminal.lines_dropped
+        view.send(b"12\n")
+        await wait_until(pilot, lambda: view.terminal.lines_dropped >= dropped + 13, what="drops")
+        await pilot.pause(0.05)
+        assert view.visible_text() == before
+        # What is painted follows too, not only the text mapping.
+        painted = ["".join(seg.text for seg in view.render_line(y)).rstrip() for y in range(3)]
+        assert painted == before[:3]
+
+
+async def test_search_match_and_selection_follow_their_text_when_old_lines_are_dropped() -> None:
+    app = make_app(argv_tab(MORE_ON_DEMAND), config=small_scrollback_config())
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await started(pilot, view, "READY-MORE")
+        assert view.find("old-99 filler")
+        await pilot.pause(0.05)
+        row = next(y for y, text in enumerate(view.visible_text()) if "old-99 " in text)
+        await pilot.mouse_down(f"#{view.id}", offset=(0, row))
+        await pilot.hover(f"#{view.id}", offset=(5, row))
+        await pilot.mouse_up(f"#{view.id}", offset=(5, row))
+        await wait_until(pilot, lambda: app.clipboard == "old-99", what=f"copied {app.clipboard!r}")
+        dropped = view.terminal.lines_dropped
+        view.send(b"7\n")
+        await wait_until(pilot, lambda: view.terminal.lines_dropped >= dropped + 8, what="drops")
+        await pilot.pause(0.05)
+        row = next(y for y, text in enumerate(view.visible_text()) if "old-99 " in text)
+        match_colour = CURRENT_MATCH_STYLE.bgcolor
+        highlighted = [
+            seg.text for seg in view.render_line(row) if seg.style and seg.style.bgcolor == match_colour
+        ]
+        assert "".join(highlighted) == "old-99 filler"
+        assert view.selected_text() == "old-99"
+        # Stepping the search again still lands on the same text.
+        assert view.find("old-99 filler")
+        index, start, end = view.search.matches[view.search.current]
+        assert view.terminal.text_line(index)[start:end] == "old-99 filler"

@@ -91,6 +91,7 @@ class Terminal:
         self._on_event = on_event
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._scrollback: deque[CompactLine] = deque(maxlen=max(0, int(scrollback_lines)))
+        self._lines_dropped = 0
         self._dirty: set[int] = set(range(rows))
         self._modes: set[int] = set(DEFAULT_DEC_MODES)
         self._insert_mode = False
@@ -134,6 +135,15 @@ class Terminal:
     @property
     def scrollback_len(self) -> int:
         return len(self._scrollback)
+
+    @property
+    def lines_dropped(self) -> int:
+        """Lines ever removed from the oldest end of the history (limit reached, CSI 3J); only grows.
+
+        Absolute line indices shift down by exactly this much, so holders of indices (a scrolled-back
+        view, search matches, a selection) can follow their content.
+        """
+        return self._lines_dropped
 
     @property
     def total_lines(self) -> int:
@@ -219,6 +229,9 @@ class Terminal:
 
     def _capture(self, lines: list[CompactLine]) -> None:
         if lines and not self.alt_screen and self._margins is None:
+            overflow = len(self._scrollback) + len(lines) - (self._scrollback.maxlen or 0)
+            if overflow > 0:
+                self._lines_dropped += overflow
             self._scrollback.extend(lines)
 
     # ------------------------------------------------------------------ scanning
@@ -482,6 +495,7 @@ class Terminal:
             elif params == "5":
                 self._reply("\x1b[0n")
         elif final == "J":  # CSI 3J: erase the scrollback
+            self._lines_dropped += len(self._scrollback)
             self._scrollback.clear()
             self._dirty = set(range(self._rows))
         elif final == "r":

@@ -21,6 +21,7 @@ Design (terminal reference §9, measured there):
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import re
 import uuid
@@ -187,6 +188,8 @@ class SearchState:
     query: str
     matches: list[tuple[int, int, int]]
     current: int = -1
+    dropped: int = 0
+    """The terminal's `lines_dropped` when scanned: line indices shift down as history is dropped."""
     by_line: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
     """line index -> [(match number, start, end)], so drawing a row never scans every match."""
 
@@ -432,14 +435,19 @@ class TerminalView(Widget, can_focus=True):
         self.bytes_since_frame += len(data)
         self.last_output_at = asyncio.get_running_loop().time()
         held = self.terminal.scrollback_len
+        dropped = self.terminal.lines_dropped
         try:
             self.terminal.feed(data)
         except Exception as exc:  # an emulator bug must not take the whole app down
             self._report_emulator_error(exc)
+        gone = self.terminal.lines_dropped - dropped
         if self.history_offset:
-            # Keep the history the user is reading in place while new output arrives.
-            grown = self.terminal.scrollback_len - held
+            # Keep the history the user is reading in place while new output arrives: every line
+            # added to the history, and every old one dropped from a full one, moves it up by one.
+            grown = self.terminal.scrollback_len - held + gone
             self.history_offset = min(self.history_offset + grown, self.terminal.scrollback_len)
+        if gone and self._selection is not None:
+            self._shift_selection(gone)
         self.activity.on_output()
         if self.terminal.in_sync_update:
             if self.sync_started_at is None:
@@ -636,7 +644,8 @@ class TerminalView(Widget, can_focus=True):
         line_index: int | None = None
         if self.search is not None and self.search.matches:
             line_index = self.terminal.line_index_of_view_row(y, self.history_offset)
-            for number, start, end in self.search.by_line.get(line_index, ()):
+            scanned_index = line_index + self.terminal.lines_dropped - self.search.dropped
+            for number, start, end in self.search.by_line.get(scanned_index, ()):
                 style = CURRENT_MATCH_STYLE if number == self.search.current else MATCH_STYLE
                 strip = _restyle(strip, start, end, style)
         if self._selection is not None:
@@ -771,7 +780,9 @@ class TerminalView(Widget, can_focus=True):
             self.clear_search()
             return False
         if self.search is None or self.search.query != query:
-            self.search = SearchState(query, self._scan(query))
+            self.search = SearchState(query, self._scan(query), dropped=self.terminal.lines_dropped)
+        elif self.search.dropped != self.terminal.lines_dropped:
+            self.search = self._rescan(self.search, older=older)
         matches = self.search.matches
         if not matches:
             self._full_rebuild = True
@@ -800,6 +811,31 @@ class TerminalView(Widget, can_focus=True):
                 end = start + _cell_offset(found.group(0), len(found.group(0)))
                 matches.append((index, start, end))
         return matches
+
+    def _rescan(self, old: SearchState, *, older: bool) -> SearchState:
+        """Matches again after old history was dropped, stepping on from the same match."""
+        dropped = self.terminal.lines_dropped
+        new = SearchState(old.query, self._scan(old.query), dropped=dropped)
+        if 0 <= old.current < len(old.matches):
+            line, start, end = old.matches[old.current]
+            target = (line - (dropped - old.dropped), start, end)
+            position = bisect.bisect_left(new.matches, target)
+            if position < len(new.matches) and new.matches[position] == target:
+                new.current = position
+            elif new.matches:  # the current match was dropped: step on from where it was
+                new.current = position if older else (position - 1) % len(new.matches)
+        return new
+
+    def _shift_selection(self, gone: int) -> None:
+        """Follow the selected text after `gone` old lines were dropped; forget it once all gone."""
+        assert self._selection is not None
+        (l1, c1), (l2, c2) = self._selection
+        l1, l2 = l1 - gone, l2 - gone
+        if l1 < 0 and l2 < 0:
+            self._selection = None
+            self._selecting = False
+            return
+        self._selection = ((l1, c1) if l1 >= 0 else (0, 0), (l2, c2) if l2 >= 0 else (0, 0))
 
     def clear_search(self) -> None:
         if self.search is not None:

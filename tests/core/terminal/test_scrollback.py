@@ -100,3 +100,28 @@ def test_wide_and_cluster_text_survive_scrollback() -> None:
     assert h.term.text_line(0) == "漢字 ❤\ufe0f e\u0301"
     assert row_width(h.term, 0, scroll=h.term.scrollback_len) == 20
     assert row(h.term, 0) == ""
+
+
+def test_lines_dropped_counts_lines_pushed_out_of_a_full_scrollback() -> None:
+    h = make(rows=3, scrollback=100).feed(lines(50))
+    assert h.term.lines_dropped == 0
+    h.feed("\r\n" + lines(100, start=50))
+    # 150 lines printed, 3 on screen (the last is the cursor line), 100 kept: 47 dropped.
+    assert h.term.scrollback_len == 100
+    assert h.term.lines_dropped == 150 - 3 - 100
+    # An absolute index minus the dropped count names the same content as before.
+    first_kept = h.term.lines_dropped
+    assert h.term.text_line(0) == f"line {first_kept}"
+    h.feed("\r\n" + lines(10, start=150))
+    assert h.term.lines_dropped == first_kept + 10
+    assert h.term.text_line(0) == f"line {first_kept + 10}"
+
+
+def test_lines_dropped_includes_an_erased_scrollback_and_never_decreases() -> None:
+    h = make(rows=3, scrollback=100).feed(lines(20))
+    held = h.term.scrollback_len
+    h.feed(f"{CSI}3J")
+    assert h.term.scrollback_len == 0
+    assert h.term.lines_dropped == held
+    h.feed("\r\n" + lines(5))
+    assert h.term.lines_dropped == held
