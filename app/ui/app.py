@@ -106,6 +106,8 @@ PREFIX_COMMANDS: tuple[PrefixCommand, ...] = (
     PrefixCommand("prefix-close-tab", ("x",), "close_tab", "Close tab (asks if still running)"),
     PrefixCommand("prefix-next-tab", ("n",), "next_tab", "Next tab"),
     PrefixCommand("prefix-prev-tab", ("p",), "prev_tab", "Previous tab"),
+    PrefixCommand("prefix-move-tab-left", ("less_than_sign",), "move_tab_left", "Move tab left"),
+    PrefixCommand("prefix-move-tab-right", ("greater_than_sign",), "move_tab_right", "Move tab right"),
     PrefixCommand("prefix-rename", ("r",), "rename_tab", "Rename tab (empty: follow the title)"),
     PrefixCommand("prefix-restart", ("R",), "restart_tab", "Restart the tab's program"),
     PrefixCommand("prefix-search", ("slash",), "search", "Search this tab's scrollback"),
@@ -134,6 +136,8 @@ _KEY_DISPLAY = {
     "left_square_bracket": "[",
     "slash": "/",
     "question_mark": "?",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
     "backslash": "\\",
     "pagedown": "PgDn",
     "pageup": "PgUp",
@@ -546,6 +550,26 @@ class HeimdallApp(App[int]):
             return
         index = self.tabs.index(self.active_tab) if self.active_tab in self.tabs else 0
         self.activate(self.tabs[(index + delta) % len(self.tabs)])
+
+    def action_move_tab_left(self) -> None:
+        self._move_active_tab(-1)
+
+    def action_move_tab_right(self) -> None:
+        self._move_active_tab(1)
+
+    def _move_active_tab(self, delta: int) -> None:
+        """Move the active tab `delta` places along the bar (it stays put at either end)."""
+        view = self.active_tab
+        if view not in self.tabs:
+            return
+        index = self.tabs.index(view)
+        target = index + delta
+        if not 0 <= target < len(self.tabs) or target == index:
+            return
+        self.tabs.insert(target, self.tabs.pop(index))
+        with contextlib.suppress(NoMatches):
+            self.query_one(SessionTabs).order_like(self.tabs)
+        self._refresh_tabs()
 
     def action_jump(self, number: int) -> None:
         if 1 <= number <= len(self.tabs):

@@ -394,3 +394,48 @@ async def test_command_palette_lists_every_action_and_runs_them() -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.active_tab is one, what="palette ran previous tab")
+
+
+async def test_prefix_angle_brackets_move_the_active_tab_and_are_remappable() -> None:
+    config = Config()
+    config.keys.bindings = {"prefix-move-tab-right": "f9"}
+    app = make_app(
+        probe_tab("--stay", name="one"),
+        probe_tab("--stay", name="two"),
+        probe_tab("--stay", name="three"),
+        config=config,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        one, two, three = app.tabs
+        assert app.active_tab is three
+
+        def bar_order() -> list[str]:
+            labels = list(app.query_one(SessionTabs).query(".tab-label"))
+            return [label.view.label for label in labels]
+
+        await pilot.press(PREFIX, "less_than_sign")
+        await wait_until(pilot, lambda: app.tabs == [one, three, two], what="moved left")
+        assert app.active_tab is three
+        await wait_until(pilot, lambda: bar_order() == ["one", "three", "two"], what="bar order")
+        await wait_until(pilot, lambda: label_of(app, three).startswith(" 2 "), what="renumbered")
+        await pilot.press(PREFIX, "less_than_sign", PREFIX, "less_than_sign")  # stops at the end
+        await wait_until(pilot, lambda: app.tabs == [three, one, two], what="first")
+        await pilot.pause(0.05)
+        assert app.tabs == [three, one, two]
+        await pilot.press(PREFIX, "1")  # numbers follow the new order
+        await wait_until(pilot, lambda: app.active_tab is three, what="jump to moved tab")
+        # Remapped: `>` no longer moves right, F9 does.
+        await pilot.press(PREFIX, "f9")
+        await wait_until(pilot, lambda: app.tabs == [one, three, two], what="moved right")
+        await wait_until(pilot, lambda: bar_order() == ["one", "three", "two"], what="bar order")
+        await pilot.press(PREFIX, "greater_than_sign")
+        await pilot.pause(0.05)
+        assert app.tabs == [one, three, two]
+        # Shown in help, with the default key for the left move.
+        await pilot.press(PREFIX, "question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        sections = dict(app.help_sections())
+        prefixed = {row[2]: row[0] for row in sections["Prefix commands"]}
+        assert prefixed["prefix-move-tab-left"] == "Ctrl+] <"
+        assert prefixed["prefix-move-tab-right"] == "Ctrl+] F9"
+        await pilot.press("escape")

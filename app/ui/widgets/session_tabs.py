@@ -7,6 +7,7 @@ that `styles/app.tcss` colours from theme variables.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -90,6 +91,13 @@ class SessionTabs(HorizontalScroll):
         label = TabLabel(view)
         self._labels[id(view)] = label
         await self.mount(label)
+
+    def order_like(self, views: list[TerminalView]) -> None:
+        """Put the labels in the order of `views` (after a tab was moved)."""
+        labels = [label for view in views if (label := self._labels.get(id(view))) is not None]
+        for previous, label in itertools.pairwise(labels):
+            self.move_child(label, after=previous)
+        self._scrolled_to = None  # the active label may have moved out of view
 
     async def remove_tab(self, view: TerminalView) -> None:
         label = self._labels.pop(id(view), None)
