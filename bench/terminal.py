@@ -389,6 +389,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-app", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="smaller streams, fewer samples")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated sections to run: plain, sgr_fullscreen, ink_claude_like, latency, cpu, "
+        "memory (default: all)",
+    )
     args = parser.parse_args()
     if args.run_app:
         run_app(json.loads(args.run_app))
@@ -417,7 +423,14 @@ def main() -> int:
     print(f"# median of {repeats} alternating runs each")
     print(f"{'stream':<17}{'MB':>5}{'heimdall':>9}{'tmux':>7}{'ratio':>7}"
           f"{'cpu heimdall':>14}{'cpu tmux':>10}{'cpu ratio':>10}")
+    wanted = {part.strip() for part in args.only.split(",") if part.strip()}
+
+    def selected(section: str) -> bool:
+        return not wanted or section in wanted
+
     for name, data in streams.items():
+        if not selected(name):
+            continue
         path = tmp / f"{name}.bin"
         path.write_bytes(data)
         runs = [
@@ -429,19 +442,25 @@ def main() -> int:
               f"{cpu:>13.2f}s{tmux_cpu:>9.2f}s{tmux_cpu / max(cpu, 0.01):>10.2f}", flush=True)
     drip = tmp / "drip.bin"
     drip.write_bytes(ink_stream(200_000))
-    print("\n## Keystroke to screen (ms)")
-    for busy in (1, 8):
+    if selected("latency"):
+        print("\n## Keystroke to screen (ms)")
+    for busy in (1, 8) if selected("latency") else ():
         p50, p99 = latency(tmp, busy, samples, drip)
         print(f"{busy} busy tab(s): p50 {p50:.1f}  p99 {p99:.1f}  ({samples} keys)", flush=True)
-    print("\n## CPU (% of one core, Heimdall's process)")
     seconds = 5.0 if args.quick else 10.0
-    for visible in (True, False):
+    if selected("cpu"):
+        print("\n## CPU (% of one core, Heimdall's process)")
+    for visible in (True, False) if selected("cpu") else ():
         where = "in view" if visible else "hidden "
         load = streaming_cpu(tmp, drip, visible=visible, seconds=seconds)
         print(f"one tab streaming a Claude-like answer at ~10 KB/s, {where}: {load:.2f} %",
               flush=True)
-    print(f"8 idle tabs: {idle_cpu(tmp, 8, seconds):.2f} % over {seconds:.0f} s "
-          f"(the app with no tab at all: {idle_cpu(tmp, 0, seconds):.2f} %)", flush=True)
+    if selected("cpu"):
+        print(f"8 idle tabs: {idle_cpu(tmp, 8, seconds):.2f} % over {seconds:.0f} s "
+              f"(the app with no tab at all: {idle_cpu(tmp, 0, seconds):.2f} %)", flush=True)
+    if not selected("memory"):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return 0
     print("\n## Memory")
     lines = tmp / "lines.txt"
     lines.write_bytes(plain_stream(10_500 * 125))  # > 10,000 lines of ~125 columns
