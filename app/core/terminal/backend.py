@@ -56,3 +56,17 @@ class TerminalBackend(Protocol):
     def compact_runs(self, line: CompactLine) -> list[Run]:
         """Decode a compact line produced by this backend."""
         ...
+
+    # The plain-text flood fast path (see ``Terminal._scroll_plain_flood``): the host computes
+    # the lines a flood of plain text pushes off the screen itself, instead of making the
+    # backend print and hand back every one of them.
+
+    def compact_plain(self, lines: list[str]) -> list[CompactLine]:
+        """Compact rows for logical lines of printable ASCII printed with the default pen on fresh
+        rows: each wraps at ``cols`` into rows exactly as the backend would have returned them."""
+        ...
+
+    def row_is_default(self, row: int, *, blank: bool) -> bool:
+        """Does visible ``row`` hold only default-attribute cells (and, with ``blank``, only
+        spaces), without a soft-wrap mark?"""
+        ...

@@ -75,6 +75,8 @@ def _pad_runs(runs: list[Run], cols: int, base_style: Style | None = None) -> li
 class Terminal:
     """A VT terminal of ``cols`` x ``rows`` cells fed with a child's output bytes."""
 
+    plain_flood_fast_path = True  # tests switch it off to compare against the full path
+
     def __init__(
         self,
         cols: int = 80,
@@ -345,8 +347,77 @@ class Terminal:
             if not text:
                 self._last_cluster = None
                 return
-        self._feed_backend(text)
+        if not (text.count("\n") > 2 * self._rows and self._scroll_plain_flood(text)):
+            self._feed_backend(text)
         self._last_cluster = self._last_printed(text)
+
+    def _scroll_plain_flood(self, text: str) -> bool:
+        """Print a long run of plain lines without making the grid print every one of them.
+
+        When a run of printable ASCII lines (CRLF-separated, as a tty's ONLCR makes them) starts
+        on a fresh bottom row with the default pen, the lines that scroll off are fully known
+        from the text: the grid only prints enough trailing lines to fill the screen, and the
+        host builds the compact scrollback lines for the rest. Plain-text floods (logs, cat,
+        build output) cost about a third of the full path; the result is identical (a
+        differential test compares both paths). Returns False when the run is not such a flood.
+        """
+        rows = self._rows
+        # A read may split a CRLF: a leading LF or a trailing CR goes through the grid as usual.
+        lead = "\n" if text.startswith("\n") else ""
+        trail = text[len(text.rstrip("\r")) :]
+        core = text[len(lead) : len(text) - len(trail)]
+        if (
+            not self.plain_flood_fast_path
+            or rows < 2
+            or self._margins is not None
+            or self._insert_mode
+            or self._concealed
+            or 7 not in self._modes
+            or self.alt_screen
+            or not core.isascii()
+        ):
+            return False
+        # CRLF text through a tty's ONLCR arrives as CR CR LF: the same moves.
+        newline = "\r\r\n" if "\r\r" in core and core.count("\r\r\n") == core.count("\n") else "\r\n"
+        parts = core.split(newline)
+        if not all(map(str.isprintable, parts)):  # another control, a lone CR or LF
+            return False
+        backend = self._backend
+        cols = backend.size[0]
+        # The grid prints lines until the cursor sits on the bottom row, up to one that shows the
+        # pen is the default (a plain one-row line).
+        first = max(1, rows - 1 - backend.cursor()[1])
+        probe = next(
+            (i for i in range(first, min(len(parts) - 1, first + 8)) if 0 < len(parts[i]) <= cols), 0
+        )
+        if not probe:
+            return False
+        self._feed_backend(lead + "\r\n".join(parts[: probe + 1]) + "\r\n")
+        rest = parts[probe + 1 :]
+        col, row, _ = backend.cursor()
+        if not (
+            col == 0
+            and row == rows - 1
+            and backend.row_is_default(rows - 2, blank=False)
+            and backend.row_is_default(rows - 1, blank=True)
+        ):
+            self._feed_backend("\r\n".join(rest) + trail)
+            return True
+        # The trailing lines that fill the screen go to the grid; the ones before only scroll by.
+        filled, first_printed = 0, len(rest)
+        while first_printed > 0 and filled < rows:
+            first_printed -= 1
+            filled += max(1, -(-len(rest[first_printed]) // cols))
+        if first_printed == 0:
+            self._feed_backend("\r\n".join(rest) + trail)
+            return True
+        scrolled_by = backend.compact_plain(rest[:first_printed])
+        changed, gone = backend.feed("\r\n".join(rest[first_printed:]) + trail)
+        self._dirty.update(changed)
+        # The grid's first rows - 1 lost lines are the screen as it was (above the fresh row);
+        # the lines that merely scrolled by went off after them.
+        self._capture(gone[: rows - 1] + scrolled_by + gone[rows - 1 :])
+        return True
 
     def _rewrite(self, text: str, clustering: bool) -> str:
         if clustering:

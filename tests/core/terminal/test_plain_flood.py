@@ -1,0 +1,121 @@
+"""The plain-text flood fast path gives exactly what printing every line through the grid gives.
+
+``Terminal._scroll_plain_flood`` builds the scrollback lines of a long run of plain lines itself
+instead of letting the grid print, scroll and dump each one. These tests feed the same streams to
+a terminal with the fast path and one without, and compare everything a user can see: every
+scrollback and screen line (text and styles), the cursor, the dropped-line count.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.core.terminal import Terminal
+from app.core.terminal.avt_backend import AvtBackend
+
+
+def pair(cols: int, rows: int, scrollback: int = 10_000) -> tuple[Terminal, Terminal]:
+    fast = Terminal(cols, rows, scrollback_lines=scrollback)
+    full = Terminal(cols, rows, scrollback_lines=scrollback)
+    full.plain_flood_fast_path = False
+    return fast, full
+
+
+def visible_state(term: Terminal) -> tuple:
+    held = term.scrollback_len
+    lines = [
+        [(seg.text, seg.style) for seg in term.row_segments(0, held - index)] for index in range(held)
+    ]
+    screen = [[(seg.text, seg.style) for seg in term.row_segments(y)] for y in range(term.rows)]
+    texts = [term.text_line(index) for index in range(term.total_lines)]
+    return lines, screen, texts, term.cursor, term.lines_dropped, term.scrollback_len
+
+
+def count_fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    original = AvtBackend.compact_plain
+
+    def counting(self: AvtBackend, lines: list[str]) -> list[str]:
+        calls.append(len(lines))
+        return original(self, lines)
+
+    monkeypatch.setattr(AvtBackend, "compact_plain", counting)
+    return calls
+
+
+def test_a_log_flood_takes_the_fast_path_and_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = count_fast_calls(monkeypatch)
+    fast, full = pair(20, 5)
+    lines = [
+        f"{n:04d} " + "word " * (n % 9) + ('"quoted" \\path' if n % 7 == 0 else "") for n in range(400)
+    ]
+    data = ("\r\n".join(lines) + "\r\npartial").encode()
+    for term in (fast, full):
+        term.feed(b"\x1b[1;31mred start\x1b[0m\r\n")  # styled history before the flood
+        for start in range(0, len(data), 4000):
+            term.feed(data[start : start + 4000])
+    assert sum(calls) > 300  # most lines never went through the grid
+    assert visible_state(fast) == visible_state(full)
+    assert fast.text_line(0) == "red start"
+    cursor_line = fast.line_index_of_view_row(fast.cursor.y)
+    assert fast.text_line(cursor_line) == "partial"
+    assert fast.text_line(cursor_line - 2) == "0399 word word word"  # 20 columns: it wraps
+    assert fast.text_line(cursor_line - 1) == '"quoted" \\path'
+
+
+def test_a_flood_with_a_coloured_pen_is_printed_by_the_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = count_fast_calls(monkeypatch)
+    fast, full = pair(10, 4)
+    data = b"\x1b[44m" + b"\r\n".join(b"line %d" % n for n in range(100)) + b"\r\n"
+    fast.feed(data)
+    full.feed(data)
+    assert calls == []  # the blue background would be lost on synthesized lines
+    assert visible_state(fast) == visible_state(full)
+
+
+def test_a_full_scrollback_drops_the_same_lines() -> None:
+    fast, full = pair(12, 3, scrollback=25)
+    data = "\r\n".join(f"n{n}" for n in range(300)).encode()
+    fast.feed(data)
+    full.feed(data)
+    assert visible_state(fast) == visible_state(full)
+    assert fast.lines_dropped == 300 - 3 - 25
+
+
+PLAIN = st.text(alphabet=st.sampled_from(list("ab c\"\\'~!{}0")), max_size=40)
+ODD_PIECES = st.sampled_from(
+    [
+        "\x1b[31m", "\x1b[0m", "\x1b[44m", "\x1b[1m", "\x1b[m", "\x1b[3A", "\x1b[2J", "\x1b[H",
+        "\x1b[2;3r", "\x1b[r", "\x1b[?1049h", "\x1b[?1049l", "\x1b[?7l", "\x1b[?7h", "\r", "\t",
+        "\x1b[K", "\x1b[4h", "\x1b[4l", "\x1b[2K", "\x1b[5G", "é", "漢", "\x1b[3J", "\n",
+    ]
+)
+FLOOD = st.lists(PLAIN, min_size=3, max_size=60).map("\r\n".join)
+PIECE = st.one_of(FLOOD, FLOOD, PLAIN, ODD_PIECES)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cols=st.integers(2, 16),
+    rows=st.integers(1, 6),
+    pieces=st.lists(PIECE, min_size=1, max_size=12),
+    cuts=st.lists(st.integers(0, 4000), max_size=6),
+    scrollback=st.sampled_from([0, 7, 10_000]),
+    onlcr=st.booleans(),
+)
+def test_fast_and_full_paths_agree(
+    cols: int, rows: int, pieces: list[str], cuts: list[int], scrollback: int, onlcr: bool
+) -> None:
+    data = "\r\n".join(pieces).encode()
+    if onlcr:  # CRLF text written to a tty with ONLCR: every line ends CR CR LF
+        data = data.replace(b"\r\n", b"\r\r\n")
+    fast, full = pair(cols, rows, scrollback)
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    for start, end in itertools.pairwise(bounds):
+        fast.feed(data[start:end])
+        full.feed(data[start:end])
+    assert visible_state(fast) == visible_state(full)
