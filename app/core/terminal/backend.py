@@ -63,7 +63,8 @@ class TerminalBackend(Protocol):
 
     def compact_plain(self, lines: list[str]) -> list[CompactLine]:
         """Compact rows for logical lines of printable ASCII printed with the default pen on fresh
-        rows: each wraps at ``cols`` into rows exactly as the backend would have returned them."""
+        rows: each wraps at ``cols`` into the rows the backend would have pushed off, which must
+        decode (``compact_runs``) to the same text and attributes."""
         ...
 
     def row_is_default(self, row: int, *, blank: bool) -> bool:

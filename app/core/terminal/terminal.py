@@ -245,6 +245,9 @@ class Terminal:
             self._capture(gone)
 
     def _scan(self, text: str) -> None:
+        if self._string_kind is None and "\x1b" not in text and "\x07" not in text and text.isascii():
+            self._text(text)  # no sequence, no BEL, no C1 (plain logs): skip the regex scan
+            return
         pos = 0
         if self._string_kind is not None:
             pos = self._continue_string(text, 0)
@@ -362,10 +365,13 @@ class Terminal:
         differential test compares both paths). Returns False when the run is not such a flood.
         """
         rows = self._rows
-        # A read may split a CRLF: a leading LF or a trailing CR goes through the grid as usual.
-        lead = "\n" if text.startswith("\n") else ""
-        trail = text[len(text.rstrip("\r")) :]
-        core = text[len(lead) : len(text) - len(trail)]
+        # A read may split a line break: leading CRs and LFs and trailing CRs go through the grid
+        # as usual.
+        core = text.lstrip("\r\n")
+        lead = text[: len(text) - len(core)]
+        trail = core[len(core.rstrip("\r")) :]
+        if trail:
+            core = core[: -len(trail)]
         if (
             not self.plain_flood_fast_path
             or rows < 2

@@ -13,6 +13,8 @@ import itertools
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.segment import Segment
+from rich.style import Style
 
 from app.core.terminal import Terminal
 from app.core.terminal.avt_backend import AvtBackend
@@ -25,12 +27,16 @@ def pair(cols: int, rows: int, scrollback: int = 10_000) -> tuple[Terminal, Term
     return fast, full
 
 
+def cells(segments: list[Segment]) -> list[tuple[str, Style]]:
+    """Each character with its style (no style = the null style): how segments split a row and
+    whether padding carries a style object are not visible."""
+    return [(char, segment.style or Style()) for segment in segments for char in segment.text]
+
+
 def visible_state(term: Terminal) -> tuple:
     held = term.scrollback_len
-    lines = [
-        [(seg.text, seg.style) for seg in term.row_segments(0, held - index)] for index in range(held)
-    ]
-    screen = [[(seg.text, seg.style) for seg in term.row_segments(y)] for y in range(term.rows)]
+    lines = [cells(term.row_segments(0, held - index)) for index in range(held)]
+    screen = [cells(term.row_segments(y)) for y in range(term.rows)]
     texts = [term.text_line(index) for index in range(term.total_lines)]
     return lines, screen, texts, term.cursor, term.lines_dropped, term.scrollback_len
 
