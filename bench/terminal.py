@@ -121,6 +121,25 @@ def ink_stream(size: int) -> bytes:
     return "".join(out).encode()
 
 
+def recorded_claude_stream(size: int) -> bytes | None:
+    """The real Claude Code's output while it streams answers (bench/record_claude.py), repeated
+    to `size` bytes; None (with a note) when the pinned binary is not installed."""
+    from record_claude import record
+
+    try:
+        recording = record()
+    except BaseException as exc:  # pytest's skip when the binary is missing is a BaseException
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        print(f"# claude_recorded skipped: could not record Claude Code ({exc})", flush=True)
+        return None
+    data = recording.data
+    print(f"# claude_recorded: Claude Code {recording.claude_version} streaming 3 answers, "
+          f"{len(data) / 1000:.0f} KB in {recording.duration:.0f} s, repeated to ~{size / 1e6:.0f} MB",
+          flush=True)
+    return data * max(1, round(size / len(data)))  # whole recordings: no sequence cut in half
+
+
 # -- processes in PTYs -----------------------------------------------------------------------------
 
 
@@ -392,8 +411,8 @@ def main() -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated sections to run: plain, sgr_fullscreen, ink_claude_like, latency, cpu, "
-        "memory (default: all)",
+        help="comma-separated sections to run: plain, sgr_fullscreen, ink_claude_like, "
+        "claude_recorded, latency, cpu, memory (default: all)",
     )
     args = parser.parse_args()
     if args.run_app:
@@ -402,6 +421,11 @@ def main() -> int:
     if shutil.which("tmux") is None:
         print("tmux not found: throughput ratios need it", file=sys.stderr)
         return 2
+    wanted = {part.strip() for part in args.only.split(",") if part.strip()}
+
+    def selected(section: str) -> bool:
+        return not wanted or section in wanted
+
     size = 1_000_000 if args.quick else 3_000_000
     samples = 30 if args.quick else 120
     repeats = 1 if args.quick else 3
@@ -417,17 +441,16 @@ def main() -> int:
         "sgr_fullscreen": sgr_stream(size),
         "ink_claude_like": ink_stream(size),
     }
+    if selected("claude_recorded"):
+        recorded = recorded_claude_stream(size)
+        if recorded:
+            streams["claude_recorded"] = recorded
     print("\n## Throughput (MB/s of wall time; higher is better) and CPU seconds spent")
     print("# cpu ratio = tmux CPU / Heimdall CPU for the same bytes (>1: Heimdall cheaper);")
     print("# it is steadier than the MB/s ratio on a machine shared with other work.")
     print(f"# median of {repeats} alternating runs each")
     print(f"{'stream':<17}{'MB':>5}{'heimdall':>9}{'tmux':>7}{'ratio':>7}"
           f"{'cpu heimdall':>14}{'cpu tmux':>10}{'cpu ratio':>10}")
-    wanted = {part.strip() for part in args.only.split(",") if part.strip()}
-
-    def selected(section: str) -> bool:
-        return not wanted or section in wanted
-
     for name, data in streams.items():
         if not selected(name):
             continue
