@@ -430,6 +430,25 @@ async def test_scrolled_back_view_stays_on_its_rows_while_a_full_scrollback_drop
         assert painted == before[:3]
 
 
+async def test_scrolled_back_view_keeps_its_top_line_when_a_resize_pushes_rows_into_history() -> None:
+    app = make_app(argv_tab(MORE_ON_DEMAND))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        await started(pilot, view, "READY-MORE")
+        view.scroll_by(-40)
+        await pilot.pause(0.05)
+        top = view.visible_text()[0]
+        assert top.startswith("old-")
+        rows, held = view.terminal.rows, view.terminal.scrollback_len
+        await pilot.resize_terminal(SIZE[0], SIZE[1] - 10)  # the screen's top rows go to history
+        await wait_until(pilot, lambda: view.terminal.rows < rows, what="the view to shrink")
+        assert view.terminal.scrollback_len > held
+        await pilot.pause(0.05)
+        assert view.visible_text()[0] == top
+        painted = "".join(seg.text for seg in view.render_line(0)).rstrip()
+        assert painted == top
+
+
 async def test_search_match_and_selection_follow_their_text_when_old_lines_are_dropped() -> None:
     app = make_app(argv_tab(MORE_ON_DEMAND), config=small_scrollback_config())
     async with app.run_test(size=SIZE) as pilot:

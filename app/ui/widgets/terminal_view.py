@@ -681,10 +681,19 @@ class TerminalView(Widget, can_focus=True):
         cols, rows = max(1, size.width), max(1, size.height)
         if (cols, rows) == (self.terminal.cols, self.terminal.rows):
             return
-        self.terminal.resize(cols, rows)
+        term = self.terminal
+        held, dropped = term.scrollback_len, term.lines_dropped
+        term.resize(cols, rows)
         if self.pty is not None:
             self.pty.resize(cols, rows)
-        self.history_offset = min(self.history_offset, self.terminal.scrollback_len)
+        gone = term.lines_dropped - dropped
+        if self.history_offset:
+            # Rows the reflow pushed into the history (and old ones it dropped) would move the
+            # lines the user is reading: keep the same line at the top of the view.
+            grown = term.scrollback_len - held + gone
+            self.history_offset = min(self.history_offset + grown, term.scrollback_len)
+        if gone and self._selection is not None:
+            self._shift_selection(gone)
         self._full_rebuild = True
         self._request_frame()
 
