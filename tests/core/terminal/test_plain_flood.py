@@ -106,7 +106,7 @@ PIECE = st.one_of(FLOOD, FLOOD, PLAIN, ODD_PIECES)
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    cols=st.integers(2, 16),
+    cols=st.integers(1, 16),
     rows=st.integers(1, 6),
     pieces=st.lists(PIECE, min_size=1, max_size=12),
     cuts=st.lists(st.integers(0, 4000), max_size=6),
