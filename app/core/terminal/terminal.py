@@ -22,8 +22,8 @@ from .events import Bell, Cursor, CursorShape, Notify, TerminalEvent, TitleChang
 from .scanner import (
     ALT_SCREEN_MODES,
     BACKEND_DEC_MODES,
-    CANDIDATE,
-    CANDIDATE_CONCEALED,
+    CANDIDATE_ESC,
+    CANDIDATE_ESC_CONCEALED,
     CURSOR_SHAPES,
     DEFAULT_DEC_MODES,
     KNOWN_DEC_MODES,
@@ -32,6 +32,7 @@ from .scanner import (
     PARTIAL_ESCAPE,
     TOKEN,
     TOKEN_CONCEALED,
+    Candidates,
     conceal_change,
     parse_params,
 )
@@ -107,7 +108,7 @@ class Terminal:
         self._last_cluster: str | None = None  # last printed cluster, for split clusters
         self._concealed = False  # SGR 8: the backend has no conceal, so we print blanks
         self._match = TOKEN.match
-        self._find = CANDIDATE.search
+        self._find = CANDIDATE_ESC.search
         self._version = _version()
 
     # ------------------------------------------------------------------ public API
@@ -171,12 +172,15 @@ class Terminal:
 
     def feed(self, data: bytes) -> None:
         """Parse child output; any chunking works, garbage never raises."""
+        held = self._decoder.getstate()[0]
         text = self._decoder.decode(data)
         if self._pending:
             text = self._pending + text
             self._pending = ""
         if text:
-            self._scan(text)
+            # C1 controls (U+0080..U+009F) are UTF-8 C2 80..C2 9F: without a C2 byte, none can be
+            # in the text, and the scan skips looking for them (a per-character search).
+            self._scan(text, b"\xc2" in data or b"\xc2" in held)
 
     def resize(self, cols: int, rows: int) -> None:
         """Resize to ``cols`` x ``rows`` (clamped to at least 1x1), reflowing wrapped lines."""
@@ -242,24 +246,31 @@ class Terminal:
         if gone:
             self._capture(gone)
 
-    def _scan(self, text: str) -> None:
+    def _scan(self, text: str, c1_possible: bool = True) -> None:
         pos = 0
         if self._string_kind is not None:
             pos = self._continue_string(text, 0)
             if pos < 0:
                 return
         scan_from = pos
+        candidates = Candidates(text, self._find, c1_possible)
         while True:
-            # The candidate search runs at C speed over text and harmless sequences; the full
+            # The candidate searches run at C speed over text and harmless sequences; the full
             # token pattern is only tried where a candidate sits.
-            find = self._find
-            c = find(text, scan_from)
+            if candidates.esc_search is not self._find:
+                candidates.set_esc_search(self._find)
+            c = candidates.next(scan_from)
             m = None
-            while c is not None:
-                m = self._match(text, c.start())
-                if m is not None:
+            while c >= 0:
+                m = self._match(text, c)
+                if m is None:
+                    c = candidates.next(c + 1)
+                elif m.lastgroup == "csi" and self._inline_sgr(m.group("csi")):
+                    # An 8 that is a colour component, not conceal: the SGR stays in the text run.
+                    c = candidates.next(m.end())
+                    m = None
+                else:
                     break
-                c = find(text, c.start() + 1)
             if m is None:
                 tail = text[pos:]
                 esc = tail.rfind("\x1b")
@@ -294,6 +305,11 @@ class Terminal:
                 self._reset_state()
                 self._feed_backend(m.group(0))
             # c1: dropped
+
+    @staticmethod
+    def _inline_sgr(body: str) -> bool:
+        """Is this CSI body an SGR that may go to the backend as it is, inside a text run?"""
+        return body[-1] == "m" and ":" not in body and conceal_change(body[:-1]) is None
 
     def _continue_string(self, text: str, pos: int) -> int:
         """Consume a string sequence's body; return where scanning resumes, -1 if unfinished."""
@@ -375,7 +391,7 @@ class Terminal:
     def _set_concealed(self, on: bool) -> None:
         self._concealed = on
         self._match = (TOKEN_CONCEALED if on else TOKEN).match
-        self._find = (CANDIDATE_CONCEALED if on else CANDIDATE).search
+        self._find = (CANDIDATE_ESC_CONCEALED if on else CANDIDATE_ESC).search
 
     def _cluster_sub(self, m: re.Match[str]) -> str:
         if m.group("orphan") is not None:

@@ -1,0 +1,135 @@
+"""Differential tests: each fast path of the emulator against a slow, obvious reference.
+
+The scan finds token candidates with three lazy searches (``scanner.Candidates``) that skip
+harmless sequences; the reference tries the token pattern at every ESC, BEL and C1 byte. Both must
+give the same screen, history, replies and events on any input.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.core.terminal import Terminal, scanner
+from app.core.terminal.scanner import Candidates
+
+from .test_split import CORPUS, snapshot
+
+# The candidate test as one pattern, the way the scanner used to search (per-parameter SGR walk).
+_OLD_SGR = r"(?:;|[0-79][0-9]*+|8[0-9]++)*+m"
+OLD_CANDIDATE = re.compile(
+    rf"[\x1b\x07\x80-\x9f](?:(?<=\x1b)(?!\[(?:{_OLD_SGR}|{scanner._HARMLESS_CSI}))|(?<!\x1b))"
+)
+OLD_CANDIDATE_CONCEALED = re.compile(
+    rf"[\x1b\x07\x80-\x9f](?:(?<=\x1b)(?!\[{scanner._HARMLESS_CSI})|(?<!\x1b))"
+)
+EVERY_ESC = re.compile(r"\x1b")
+
+
+class ReferenceTerminal(Terminal):
+    """Tries the token pattern at every ESC (and BEL, C1): no harmless sequence is skipped, and
+    every SGR the token pattern takes goes through the host's SGR handling."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._find = EVERY_ESC.search
+
+    def _set_concealed(self, on: bool) -> None:
+        super()._set_concealed(on)
+        self._find = EVERY_ESC.search
+
+    @staticmethod
+    def _inline_sgr(body: str) -> bool:
+        return False
+
+    def feed(self, data: bytes) -> None:
+        text = self._decoder.decode(data)
+        if self._pending:
+            text = self._pending + text
+            self._pending = ""
+        if text:
+            self._scan(text, True)  # C1 always searched for
+
+
+# SGRs whose 8s are colour components, attribute numbers or real conceal, and everything else.
+SGR_PIECES = [
+    "\x1b[38;2;8;8;8m", "\x1b[48;5;8m", "\x1b[1;38;2;128;8;80m", "\x1b[8m", "\x1b[1;8m",
+    "\x1b[8;1m", "\x1b[18m", "\x1b[80m", "\x1b[;8m", "\x1b[8;m", "\x1b[28m", "\x1b[0m",
+    "\x1b[38;5;88;48;2;8;0;8m", "\x1b[38;7;8m", "\x1b[38;2;1;8m", "\x1b[58;2;8;8;8m", "\x1b[m",
+    "\x1b[4:3m", "\x1b[38:2::8:8:8m", "\x1b[8;8H", "\x1b[8A", "\x1b[?8h", "\x1b[8t", "\x1b[88;8r",
+    "\x07", "\u0085", "\u009b31m", "\x1b]0;t\x07", "\x1b]2;8\x1b\\", "\x1bP8\x1b\\", "\x1b[6n",
+    "\x1b[?25l", "\x1b[?25h", "\x1b[?1049h", "\x1b[?1049l", "\x1b[?2026h", "\x1b[?2026l",
+    "\x1b[2J", "\x1b[3J", "\x1b[K", "\x1b[H", "\x1b[", "\x1b", "8", ";", "m", "x", "漢", "❤",
+    "\ufe0f", "e\u0301", " ", "\r\n", "abc", "©",
+]
+streams = st.lists(st.sampled_from(SGR_PIECES), max_size=60).map("".join)
+
+
+def run(term_class: type[Terminal], data: bytes, cuts: list[int]) -> tuple:
+    replies: list[bytes] = []
+    events: list[object] = []
+    term = term_class(12, 4, scrollback_lines=20, on_reply=replies.append, on_event=events.append)
+    prev = 0
+    for cut in [*cuts, len(data)]:
+        term.feed(data[prev:cut])
+        prev = cut
+    return snapshot(term), replies, events
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=streams, seed=st.integers(0, 2**16))
+def test_scan_matches_reference(text: str, seed: int) -> None:
+    data = text.encode()
+    rng = random.Random(seed)
+    cuts = sorted(rng.sample(range(1, len(data)), min(max(len(data) - 1, 0), rng.randint(0, 5))))
+    assert run(Terminal, data, cuts) == run(ReferenceTerminal, data, cuts)
+
+
+def test_scan_matches_reference_on_corpus() -> None:
+    data = CORPUS.encode()
+    assert run(Terminal, data, []) == run(ReferenceTerminal, data, [])
+    cuts = list(range(1, len(data)))
+    assert run(Terminal, data, cuts) == run(ReferenceTerminal, data, cuts)
+
+
+def _old_positions(text: str, concealed: bool) -> list[int]:
+    pattern = OLD_CANDIDATE_CONCEALED if concealed else OLD_CANDIDATE
+    return [m.start() for m in pattern.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=streams, concealed=st.booleans(), step=st.integers(1, 7))
+def test_candidates_match_the_one_pattern_search(text: str, concealed: bool, step: int) -> None:
+    """Candidates.next gives exactly what the former single character-class search gave."""
+    search = (scanner.CANDIDATE_ESC_CONCEALED if concealed else scanner.CANDIDATE_ESC).search
+    expected = _old_positions(text, concealed)
+    found = Candidates(text, search)
+    for start in range(0, len(text) + 1, step):
+        want = next((p for p in expected if p >= start), -1)
+        assert found.next(start) == want
+
+
+def test_candidates_skip_c1_search_only_when_told_there_is_none() -> None:
+    text = "a\u0085b\x1b[?25hc"
+    assert Candidates(text, scanner.CANDIDATE_ESC.search).next(0) == 1
+    assert Candidates(text, scanner.CANDIDATE_ESC.search, c1_possible=False).next(0) == 3
+
+
+def test_colour_component_8_is_not_conceal_and_stays_in_the_run() -> None:
+    fed: list[str] = []
+    term = Terminal(20, 2)
+    feed_backend = term._feed_backend
+
+    def spy(text: str) -> None:
+        fed.append(text)
+        feed_backend(text)
+
+    term._feed_backend = spy  # type: ignore[method-assign]
+    term.feed(b"a\x1b[38;2;8;8;8mb\x1b[48;5;8mc")
+    assert fed == ["a\x1b[38;2;8;8;8mb\x1b[48;5;8mc"]
+    assert term.text_line(0) == "abc"
+    term.feed(b"\x1b[1;8md\x1b[0me")
+    assert term.text_line(0) == "abc e"
