@@ -12,8 +12,11 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.color import Color as RichColor
+from rich.color import ColorSystem
+from rich.style import Style
 
-from app.core.terminal import Terminal, scanner
+from app.core.terminal import Terminal, scanner, sgr
 from app.core.terminal.scanner import Candidates
 
 from .test_split import CORPUS, snapshot
@@ -133,3 +136,85 @@ def test_colour_component_8_is_not_conceal_and_stays_in_the_run() -> None:
     assert term.text_line(0) == "abc"
     term.feed(b"\x1b[1;8md\x1b[0me")
     assert term.text_line(0) == "abc e"
+
+
+# -- styles: memoised per-parameter effects and directly assembled Styles --------------------------
+
+_ATTR_NAMES = {"1": "bold", "2": "dim", "3": "italic", "4": "underline", "7": "reverse",
+               "8": "conceal", "9": "strike"}
+
+
+def _reference_style(params: str, resolve_256: bool) -> Style | None:
+    """The obvious way: parse every parameter, build with ``Style(**attributes)``."""
+    color = bgcolor = None
+    attrs: dict[str, bool] = {}
+    for param in params.split(";"):
+        if ":" in param:
+            head, _, spec = param.partition(":")
+            parts = spec.split(":")
+            new = None
+            if parts[0] == "2" and len(parts) >= 4 and all(p.isdigit() or not p for p in parts):
+                new = RichColor.from_rgb(*(int(p or 0) & 0xFF for p in parts[-3:]))
+            elif parts[0] == "5" and len(parts) >= 2 and parts[1].isdigit():
+                new = RichColor.from_ansi(int(parts[1]) & 0xFF)
+                if resolve_256 and new.number is not None and new.number >= 16:
+                    new = RichColor.from_triplet(new.get_truecolor())
+            if head == "38":
+                color = new
+            elif head == "48":
+                bgcolor = new
+        elif param in _ATTR_NAMES:
+            attrs[_ATTR_NAMES[param]] = True
+        elif param.isdigit() and len(param) <= 3:
+            n = int(param)
+            for low, target, offset in ((30, "fg", 0), (40, "bg", 0), (90, "fg", 8), (100, "bg", 8)):
+                if low <= n <= low + 7:
+                    new = RichColor.from_ansi(n - low + offset)
+                    if target == "fg":
+                        color = new
+                    else:
+                        bgcolor = new
+    if not attrs and color is None and bgcolor is None:
+        return None
+    return Style(color=color, bgcolor=bgcolor, **attrs)
+
+
+PARAMS = [
+    "0", "", "1", "2", "3", "4", "5", "7", "8", "9", "22", "31", "97", "40", "107", "38:5:3",
+    "38:5:100", "48:5:255", "38:2:1:2:3", "48:2:255:0:128", "38:2::9:8:7", "38:2:0:1:2:3",
+    "38:5:x", "58:2:1:2:3", "4:3", "1234", "38:9", "48:5", "38:2:1:2",
+]
+param_strings = st.lists(st.sampled_from(PARAMS), min_size=1, max_size=6).map(";".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(params=param_strings)
+def test_styles_match_the_obvious_construction(params: str) -> None:
+    for resolve in (False, True):
+        sgr._EFFECTS[resolve].clear()  # build from scratch, then again from the memo
+        for _ in range(2):
+            got = sgr._build_style(params, resolve_256=resolve)
+            want = _reference_style(params, resolve)
+            assert got == want
+            if want is not None:
+                assert got is not None
+                assert got._null == want._null
+                assert got.render("x", color_system=ColorSystem.TRUECOLOR) == want.render(
+                    "x", color_system=ColorSystem.TRUECOLOR
+                )
+
+
+def test_every_attribute_combination_is_assembled_like_style_init() -> None:
+    names = ["bold", "dim", "italic", "underline", "reverse", "conceal", "strike"]
+    bits = [1, 2, 4, 8, 64, 128, 256]
+    fg, bg = RichColor.from_rgb(1, 2, 3), RichColor.from_ansi(4)
+    for mask in range(1 << len(names)):
+        chosen = [i for i in range(len(names)) if mask >> i & 1]
+        for color, bgcolor in ((None, None), (fg, None), (fg, bg)):
+            want = Style(color=color, bgcolor=bgcolor, **{names[i]: True for i in chosen})
+            got = sgr._make_style(color, bgcolor, sum(bits[i] for i in chosen))
+            assert got == want and hash(got) == hash(want)
+            assert (got._attributes, got._set_attributes, got._null) == (
+                want._attributes, want._set_attributes, want._null
+            )
+            assert str(got) == str(want)
