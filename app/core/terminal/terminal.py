@@ -51,6 +51,28 @@ _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]")
 # A complete escape sequence of the kinds left inside text runs (CSI, or ESC + final).
 _ESCAPE_SEQUENCE = re.compile(r"(\x1b(?:\[[0-?]*[ -/]*[@-~]|[ -/]*[0-~]))")
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+# A DEC private mode set/reset body ("?2026" -> "2026") parsed once: the modes, those the backend
+# implements itself (forwarded), and whether the alternate screen is among them. Ink apps send
+# ?2026h/?2026l around every frame.
+ModeSpec = tuple[tuple[int, ...], str, bool]
+_DEC_MODE_SPECS: dict[str, ModeSpec | None] = {}
+_MISSING = object()
+
+
+def _dec_mode_spec(inner: str) -> ModeSpec | None:
+    spec: ModeSpec | None = None
+    if inner.replace(";", "").isdigit():
+        modes = tuple(parse_params(inner))
+        forward = ";".join(str(n) for n in modes if n in BACKEND_DEC_MODES)
+        spec = (modes, forward, not ALT_SCREEN_MODES.isdisjoint(modes))
+    if len(_DEC_MODE_SPECS) >= 1024:
+        _DEC_MODE_SPECS.clear()
+    _DEC_MODE_SPECS[inner] = spec
+    return spec
+
+
 ReplyCallback = Callable[[bytes], None]
 EventCallback = Callable[[TerminalEvent], None]
 
@@ -445,8 +467,12 @@ class Terminal:
         prefix, final = body[0], body[-1]
         inner = body[1:-1]
         if prefix == "?":
-            if final in "hl" and inner.replace(";", "").isdigit():
-                self._set_modes(parse_params(inner), final == "h")
+            if final == "h" or final == "l":
+                spec = _DEC_MODE_SPECS.get(inner, _MISSING)
+                if spec is _MISSING:
+                    spec = _dec_mode_spec(inner)
+                if spec is not None:
+                    self._set_modes(spec, final == "h")  # type: ignore[arg-type]
             elif final == "p" and inner.endswith("$"):
                 self._answer_decrqm(parse_params(inner[:-1])[0])
             elif final == "n" and inner == "6":
@@ -462,18 +488,16 @@ class Terminal:
                 self._reply("\x1b[>1;10;0c")  # DA2: VT220, firmware 10
         # "<" and "=" (kitty pop, DA3...) and ">" push/modifyOtherKeys: tolerated, dropped.
 
-    def _set_modes(self, modes: list[int], on: bool) -> None:
-        forward = [n for n in modes if n in BACKEND_DEC_MODES]
-        was_alt = self.alt_screen
+    def _set_modes(self, spec: ModeSpec, on: bool) -> None:
+        modes, forward, touches_alt = spec
+        was_alt = touches_alt and self.alt_screen
         if forward:
-            verb = "h" if on else "l"
-            self._feed_backend(f"\x1b[?{';'.join(map(str, forward))}{verb}")
-        for n in modes:
-            if on:
-                self._modes.add(n)
-            else:
-                self._modes.discard(n)
-        if was_alt != self.alt_screen:
+            self._feed_backend(f"\x1b[?{forward}{'h' if on else 'l'}")
+        if on:
+            self._modes.update(modes)
+        else:
+            self._modes.difference_update(modes)
+        if touches_alt and was_alt != self.alt_screen:
             self._dirty = set(range(self._rows))
 
     def _answer_decrqm(self, mode: int) -> None:
@@ -587,4 +611,5 @@ class Terminal:
 
 
 def _printable(text: str) -> str:
-    return "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+    """``text`` without C0 controls and DEL (titles and notifications arrive every frame)."""
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) is not None else text

@@ -218,3 +218,30 @@ def test_every_attribute_combination_is_assembled_like_style_init() -> None:
                 want._attributes, want._set_attributes, want._null
             )
             assert str(got) == str(want)
+
+
+# -- host-side sequence handling: memoised DEC mode bodies, control stripping -----------------------
+
+
+def test_mode_bodies_parsed_once_act_the_same_every_time() -> None:
+    term = Terminal(10, 3)
+    for _ in range(3):  # first use parses, later ones come from the memo
+        term.feed(b"ab\x1b[?25;1049;2026h")
+        assert term.mode(25) and term.mode(1049) and term.mode(2026)
+        assert term.alt_screen and term.in_sync_update
+        assert term.text_line(term.line_index_of_view_row(0)) == ""  # alternate screen: blank
+        term.take_dirty()
+        term.feed(b"\x1b[?1049;2026l")
+        assert not term.alt_screen and not term.in_sync_update and term.mode(25)
+        assert term.take_dirty() == {0, 1, 2}  # back on the main screen: every row redrawn
+        assert term.text_line(term.line_index_of_view_row(0)).startswith("ab")
+        term.feed(b"\r\x1b[K\x1b[?2026h\x1b[?2026l\x1b[?9:1h")
+        assert not term.in_sync_update
+
+
+@given(text=st.text(alphabet=st.sampled_from(["a", "é", " ", "\x00", "\x07", "\x1b", "\x1f",
+                                              "\x7f", "\x80", "\u2028", "漢", ";"])))
+def test_printable_drops_exactly_c0_and_del(text: str) -> None:
+    from app.core.terminal.terminal import _printable
+
+    assert _printable(text) == "".join(ch for ch in text if ch >= " " and ch != "\x7f")
