@@ -90,9 +90,20 @@ def _pad_runs(runs: list[Run], cols: int, base_style: Style | None = None) -> li
     """Segments for runs, cropped or padded to exactly ``cols`` cells."""
     if base_style is None:
         segments = [Segment(text, style_for(params)) for text, params in runs]
-        return Segment.adjust_line_length(segments, cols)
-    segments = [Segment(text, render_style_for(params, base_style)) for text, params in runs]
-    return Segment.adjust_line_length(segments, cols, style=base_style if base_style else None)
+        pad_style = None
+    else:
+        segments = [Segment(text, render_style_for(params, base_style)) for text, params in runs]
+        pad_style = base_style if base_style else None
+    text = "".join([run[0] for run in runs])
+    if text.isascii() and text.isprintable():
+        # One cell per character: no per-segment width measuring (most rows of most output).
+        width = len(text)
+        if width == cols:
+            return segments
+        if width < cols:
+            segments.append(Segment(" " * (cols - width), pad_style))
+            return segments
+    return Segment.adjust_line_length(segments, cols, style=pad_style)
 
 
 class Terminal:

@@ -245,3 +245,30 @@ def test_printable_drops_exactly_c0_and_del(text: str) -> None:
     from app.core.terminal.terminal import _printable
 
     assert _printable(text) == "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+
+
+# -- rows to segments: widths of printable-ASCII rows counted, not measured --------------------------
+
+run_lists = st.lists(
+    st.tuples(
+        st.sampled_from(["", "a", "abc def", " " * 7, "~!", "漢字", "é", "\x07", "\x7f", "x\u0301"]),
+        st.sampled_from(["0", "1;38:2:1:2:3", "48:5:200", "7"]),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(runs=run_lists, cols=st.integers(1, 30), base=st.sampled_from([None, Style(), Style(bgcolor="red")]))
+def test_padded_rows_match_rich_adjust_line_length(runs: list, cols: int, base: Style | None) -> None:
+    from rich.segment import Segment
+
+    from app.core.terminal.terminal import _pad_runs
+
+    if base is None:
+        styled = [Segment(text, sgr.style_for(params)) for text, params in runs]
+        want = Segment.adjust_line_length(styled, cols)
+    else:
+        styled = [Segment(text, sgr.render_style_for(params, base)) for text, params in runs]
+        want = Segment.adjust_line_length(styled, cols, style=base if base else None)
+    assert _pad_runs(runs, cols, base) == want
