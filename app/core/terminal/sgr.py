@@ -22,6 +22,7 @@ _CACHE_LIMIT = 65_536
 _MISSING = object()
 _HEX = [f"{n:02x}" for n in range(256)]
 _TRUECOLOR = ColorType.TRUECOLOR
+_tuple_new = tuple.__new__
 
 
 def _color_from(spec: str) -> Color | None:
@@ -35,7 +36,9 @@ def _color_from(spec: str) -> Color | None:
             r, g, b = int(parts[-3] or 0) & 0xFF, int(parts[-2] or 0) & 0xFF, int(parts[-1] or 0) & 0xFF
             # Built directly (what Color.from_rgb builds, at a third of the cost): this runs per
             # new colour, and random truecolour output brings hundreds a frame.
-            return Color("#" + _HEX[r] + _HEX[g] + _HEX[b], _TRUECOLOR, None, ColorTriplet(r, g, b))
+            # (tuple.__new__ is what these NamedTuples' own __new__ calls, minus a Python frame.)
+            triplet = _tuple_new(ColorTriplet, (r, g, b))
+            return _tuple_new(Color, ("#" + _HEX[r] + _HEX[g] + _HEX[b], _TRUECOLOR, None, triplet))
         if parts[0] == "5" and len(parts) >= 2:
             return Color.from_ansi(int(parts[1]) & 0xFF)
     except ValueError:

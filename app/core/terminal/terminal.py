@@ -88,11 +88,15 @@ def _version() -> str:
 
 def _pad_runs(runs: list[Run], cols: int, base_style: Style | None = None) -> list[Segment]:
     """Segments for runs, cropped or padded to exactly ``cols`` cells."""
+    # tuple.__new__: what Segment (a NamedTuple) does itself, minus a Python frame per run.
+    new = tuple.__new__
     if base_style is None:
-        segments = [Segment(text, style_for(params)) for text, params in runs]
+        segments = [new(Segment, (text, style_for(params), None)) for text, params in runs]
         pad_style = None
     else:
-        segments = [Segment(text, render_style_for(params, base_style)) for text, params in runs]
+        segments = [
+            new(Segment, (text, render_style_for(params, base_style), None)) for text, params in runs
+        ]
         pad_style = base_style if base_style else None
     text = "".join([run[0] for run in runs])
     if text.isascii() and text.isprintable():
