@@ -10,6 +10,7 @@ per interesting sequence rather than per byte.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _TOKEN_TEMPLATE = (
     r"\x1b\[(?P<pcsi>[?<>=][0-?]*[ -/]*[@-~])"  # private-prefixed CSI: modes, queries, kitty
@@ -21,21 +22,70 @@ _TOKEN_TEMPLATE = (
     r"|(?P<c1>[\x80-\x9f]+)"  # C1 controls (from UTF-8 U+0080..U+009F): never meaningful here
 )
 # Where a token may start: BEL, C1, or an ESC that does not begin one of the frequent harmless
-# sequences (cursor moves, erases, plain SGR without a lone 8). Skipping those inside one C-level
-# search keeps SGR-heavy output from costing a Python round trip per escape sequence.
+# sequences (cursor moves, erases, plain SGR without a lone 8). ESCs are searched with a pattern
+# that opens with a literal ESC, which the regex engine skips to with a fast substring search
+# (a leading character class is tested character by character: twice the cost on SGR-heavy
+# output); BEL and C1 are rare and found separately (see ``Candidates``).
 _HARMLESS_CSI = r"[0-9;]*+[A-IKLPSTXZ@`abdefgsu]"
-# An SGR none of whose parameters is a lone 8 (conceal): each digit run is taken whole, and one
-# that starts with 8 needs another digit. Possessive so it never backtracks.
-_HARMLESS_SGR = r"(?:;|[0-79][0-9]*+|8[0-9]++)*+m"
-# The pattern opens with a character class so the regex engine can skip plain text at C speed;
-# the lookbehind then applies the harmless-sequence test to ESC only. SGR is tried first: it is
-# the most frequent sequence (this search is most of the host's parse time on colourful output).
-CANDIDATE = re.compile(
-    rf"[\x1b\x07\x80-\x9f](?:(?<=\x1b)(?!\[(?:{_HARMLESS_SGR}|{_HARMLESS_CSI}))|(?<!\x1b))"
-)
-CANDIDATE_CONCEALED = re.compile(
-    rf"[\x1b\x07\x80-\x9f](?:(?<=\x1b)(?!\[{_HARMLESS_CSI})|(?<!\x1b))"
-)
+# An SGR none of whose parameters is a lone 8 (conceal): runs of other characters are taken in one
+# step, and each 8 must touch another digit. Possessive so it never backtracks; most SGRs cost a
+# few steps of the outer loop (one per 8), not one per parameter.
+_HARMLESS_SGR = r"[0-79;]*+(?:(?:8(?=[0-9])|(?<=[0-9])8)[0-79;]*+)*+m"
+# SGR is tried first: it is the most frequent sequence.
+CANDIDATE_ESC = re.compile(rf"\x1b(?!\[(?:{_HARMLESS_SGR}|{_HARMLESS_CSI}))")
+CANDIDATE_ESC_CONCEALED = re.compile(rf"\x1b(?!\[{_HARMLESS_CSI})")
+C1 = re.compile(r"[\x80-\x9f]")
+
+
+class Candidates:
+    """Where tokens may start in one text: the next ESC candidate, BEL and C1, each searched lazily.
+
+    Each kind's next position is kept until the scan passes it, so no stretch of text is searched
+    twice however the three interleave. ``next`` must be called with non-decreasing starts.
+    """
+
+    __slots__ = ("_bel", "_c1", "_esc", "_text", "esc_search")
+
+    def __init__(
+        self,
+        text: str,
+        esc_search: Callable[[str, int], re.Match[str] | None],
+        c1_possible: bool = True,
+    ) -> None:
+        self._text = text
+        self.esc_search = esc_search
+        # -2: not searched yet (or passed); -1: none left in the text.
+        self._esc = -2
+        self._bel = -2
+        self._c1 = -2 if c1_possible and not text.isascii() else -1
+
+    def set_esc_search(self, esc_search: Callable[[str, int], re.Match[str] | None]) -> None:
+        """The ESC pattern changed (conceal on/off): forget the ESC position found with the old."""
+        self.esc_search = esc_search
+        self._esc = -2
+
+    def next(self, start: int) -> int:
+        """The first candidate position at or after ``start``, or -1 if there is none."""
+        text = self._text
+        esc = self._esc
+        if -1 != esc < start:
+            m = self.esc_search(text, start)
+            esc = self._esc = m.start() if m is not None else -1
+        bel = self._bel
+        if -1 != bel < start:
+            bel = self._bel = text.find("\x07", start)
+        c1 = self._c1
+        if -1 != c1 < start:
+            m = C1.search(text, start)
+            c1 = self._c1 = m.start() if m is not None else -1
+        best = esc
+        if bel >= 0 and (best < 0 or bel < best):
+            best = bel
+        if c1 >= 0 and (best < 0 or c1 < best):
+            best = c1
+        return best
+
+
 # Normally only SGRs with colon sub-parameters or a candidate 8 (conceal) are the host's business;
 # while concealed, every SGR is, to see the reset.
 TOKEN = re.compile(

@@ -19,40 +19,36 @@ _STYLE_CACHE: dict[str, Style | None] = {}
 _CACHE_LIMIT = 65_536
 
 
-_COLOR_CACHE: dict[str, Color | None] = {}
 _MISSING = object()
+_HEX = [f"{n:02x}" for n in range(256)]
+_TRUECOLOR = ColorType.TRUECOLOR
+_tuple_new = tuple.__new__
 
 
 def _color_from(spec: str) -> Color | None:
-    """Colour from the sub-parameters after 38/48 (``5:n`` or ``2:[cs:]r:g:b``), cached."""
-    # .get, not try/except KeyError: misses are common (fresh truecolour) and raising is slow.
-    cached = _COLOR_CACHE.get(spec, _MISSING)
-    if cached is not _MISSING:
-        return cached  # type: ignore[return-value]
+    """Colour from the sub-parameters after 38/48 (``5:n`` or ``2:[cs:]r:g:b``).
+
+    Not cached here: callers memoise whole parameters (see ``_EFFECTS``).
+    """
     parts = spec.split(":")
-    color: Color | None = None
     try:
         if parts[0] == "2" and len(parts) >= 4:
             r, g, b = int(parts[-3] or 0) & 0xFF, int(parts[-2] or 0) & 0xFF, int(parts[-1] or 0) & 0xFF
-            # Built directly: Color.from_rgb costs twice as much and this runs per new colour.
-            color = Color(
-                f"#{r:02x}{g:02x}{b:02x}", ColorType.TRUECOLOR, triplet=ColorTriplet(r, g, b)
-            )
-        elif parts[0] == "5" and len(parts) >= 2:
-            color = Color.from_ansi(int(parts[1]) & 0xFF)
+            # Built directly (what Color.from_rgb builds, at a third of the cost): this runs per
+            # new colour, and random truecolour output brings hundreds a frame.
+            # (tuple.__new__ is what these NamedTuples' own __new__ calls, minus a Python frame.)
+            triplet = _tuple_new(ColorTriplet, (r, g, b))
+            return _tuple_new(Color, ("#" + _HEX[r] + _HEX[g] + _HEX[b], _TRUECOLOR, None, triplet))
+        if parts[0] == "5" and len(parts) >= 2:
+            return Color.from_ansi(int(parts[1]) & 0xFF)
     except ValueError:
-        color = None
-    if len(_COLOR_CACHE) >= _CACHE_LIMIT:
-        _COLOR_CACHE.clear()
-    _COLOR_CACHE[spec] = color
-    return color
+        pass
+    return None
 
 
 _STANDARD = [Color.from_ansi(n) for n in range(16)]
 # get_truecolor of an EIGHT_BIT colour reads rich's fixed xterm palette; the theme is not used.
 _EIGHT_BIT_RGB = {n: Color.from_triplet(Color.from_ansi(n).get_truecolor()) for n in range(16, 256)}
-_ATTR_CODES = {"1": "bold", "2": "dim", "3": "italic", "4": "underline", "7": "reverse",
-               "8": "conceal", "9": "strike"}
 
 
 _RENDER_CACHE: dict[tuple[str, Style], Style | None] = {}
@@ -84,13 +80,11 @@ def render_style_for(params: str, base: Style) -> Style | None:
         return cached  # type: ignore[return-value]
     if _colours_only(base):
         # Built in one go: what ``base + style`` gives, without the intermediate Style.
-        color, bgcolor, attrs = _parse(params, True)
+        color, bgcolor, bits = _parse(params, True)
         color = color or base.color
         bgcolor = bgcolor or base.bgcolor
-        if attrs:
-            rendered: Style | None = Style(color=color, bgcolor=bgcolor, **attrs)
-        elif color is not None or bgcolor is not None:
-            rendered = Style.from_color(color, bgcolor)
+        if bits or color is not None or bgcolor is not None:
+            rendered: Style | None = _make_style(color, bgcolor, bits)
         else:
             rendered = None
     else:
@@ -122,51 +116,90 @@ def _resolved(color: Color | None) -> Color | None:
     return _EIGHT_BIT_RGB[color.number]
 
 
-def _parse(params: str, resolve_256: bool) -> tuple[Color | None, Color | None, dict[str, bool]]:
-    """(foreground, background, attributes) of an SGR parameter string."""
+# What one parameter does: set the foreground (to a colour or None), set the background, add
+# attribute bits (rich's layout), or nothing.
+_FG, _BG, _ATTR, _NONE = 0, 1, 2, 3
+_ATTR_BITS = {"1": 1, "2": 2, "3": 4, "4": 8, "7": 64, "8": 128, "9": 256}  # bold..strike
+_NO_EFFECT = (_NONE, None)
+Effect = tuple[int, "Color | int | None"]
+
+
+def _effect(param: str, resolve_256: bool) -> Effect:
+    """The effect of one parameter of a canonical SGR string (what the row dump holds)."""
+    if not param or param == "0":
+        return _NO_EFFECT
+    if ":" in param:
+        head, _, spec = param.partition(":")
+        if head == "38" or head == "48":
+            color = _color_from(spec)
+            if resolve_256:
+                color = _resolved(color)
+            return (_FG if head == "38" else _BG, color)
+        return _NO_EFFECT
+    bits = _ATTR_BITS.get(param)
+    if bits is not None:
+        return (_ATTR, bits)
+    if not param.isdigit() or len(param) > 3:
+        return _NO_EFFECT
+    n = int(param)
+    if 30 <= n <= 37:
+        return (_FG, _STANDARD[n - 30])
+    if 40 <= n <= 47:
+        return (_BG, _STANDARD[n - 40])
+    if 90 <= n <= 97:
+        return (_FG, _STANDARD[n - 90 + 8])
+    if 100 <= n <= 107:
+        return (_BG, _STANDARD[n - 100 + 8])
+    return _NO_EFFECT  # 5 (blink) is deliberately drawn as nothing
+
+
+# Effects per parameter, memoised: a style string differs from the last one in a colour or two,
+# so most of its parameters (attributes, 256-colour indices) are dict hits.
+_EFFECTS: tuple[dict[str, Effect], dict[str, Effect]] = ({}, {})
+
+
+def _parse(params: str, resolve_256: bool) -> tuple[Color | None, Color | None, int]:
+    """(foreground, background, attribute bits) of an SGR parameter string."""
+    effects = _EFFECTS[resolve_256]
     color: Color | None = None
     bgcolor: Color | None = None
-    attrs: dict[str, bool] = {}
+    bits = 0
     for param in params.split(";"):
-        if not param or param == "0":
-            continue
-        if ":" in param:
-            head, _, spec = param.partition(":")
-            if head == "38":
-                color = _color_from(spec)
-                if resolve_256:
-                    color = _resolved(color)
-            elif head == "48":
-                bgcolor = _color_from(spec)
-                if resolve_256:
-                    bgcolor = _resolved(bgcolor)
-            continue
-        name = _ATTR_CODES.get(param)
-        if name is not None:
-            attrs[name] = True
-            continue
-        if not param.isdigit() or len(param) > 3:
-            continue
-        n = int(param)
-        if 30 <= n <= 37:
-            color = _STANDARD[n - 30]
-        elif 40 <= n <= 47:
-            bgcolor = _STANDARD[n - 40]
-        elif 90 <= n <= 97:
-            color = _STANDARD[n - 90 + 8]
-        elif 100 <= n <= 107:
-            bgcolor = _STANDARD[n - 100 + 8]
-        # 5 (blink) is deliberately drawn as nothing.
-    return color, bgcolor, attrs
+        effect = effects.get(param)
+        if effect is None:
+            effect = _effect(param, resolve_256)
+            if len(effects) >= _CACHE_LIMIT:
+                effects.clear()
+            effects[param] = effect
+        kind, value = effect
+        if kind == _FG:
+            color = value  # type: ignore[assignment]
+        elif kind == _BG:
+            bgcolor = value  # type: ignore[assignment]
+        elif kind == _ATTR:
+            bits |= value  # type: ignore[operator]
+    return color, bgcolor, bits
+
+
+def _make_style(color: Color | None, bgcolor: Color | None, bits: int) -> Style:
+    """``Style(color=color, bgcolor=bgcolor, <attributes in bits>=True)``, at a third of the cost.
+
+    Built the way rich's own ``Style.from_color`` builds styles, with the attribute bits set as
+    ``Style.__init__`` sets them for attributes given as True (tests compare the two).
+    """
+    style = Style.from_color(color, bgcolor)
+    if bits:
+        style._attributes = bits
+        style._set_attributes = bits
+        style._null = False
+    return style
 
 
 def _build_style(params: str, resolve_256: bool = False) -> Style | None:
-    color, bgcolor, attrs = _parse(params, resolve_256)
-    if attrs:
-        return Style(color=color, bgcolor=bgcolor, **attrs)
-    if color is None and bgcolor is None:
+    color, bgcolor, bits = _parse(params, resolve_256)
+    if not bits and color is None and bgcolor is None:
         return None
-    return Style.from_color(color, bgcolor)
+    return _make_style(color, bgcolor, bits)
 
 
 def normalize_colon_sgr(params: str) -> str:

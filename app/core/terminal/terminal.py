@@ -22,8 +22,8 @@ from .events import Bell, Cursor, CursorShape, Notify, TerminalEvent, TitleChang
 from .scanner import (
     ALT_SCREEN_MODES,
     BACKEND_DEC_MODES,
-    CANDIDATE,
-    CANDIDATE_CONCEALED,
+    CANDIDATE_ESC,
+    CANDIDATE_ESC_CONCEALED,
     CURSOR_SHAPES,
     DEFAULT_DEC_MODES,
     KNOWN_DEC_MODES,
@@ -32,6 +32,7 @@ from .scanner import (
     PARTIAL_ESCAPE,
     TOKEN,
     TOKEN_CONCEALED,
+    Candidates,
     conceal_change,
     parse_params,
 )
@@ -50,6 +51,28 @@ _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]")
 # A complete escape sequence of the kinds left inside text runs (CSI, or ESC + final).
 _ESCAPE_SEQUENCE = re.compile(r"(\x1b(?:\[[0-?]*[ -/]*[@-~]|[ -/]*[0-~]))")
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+# A DEC private mode set/reset body ("?2026" -> "2026") parsed once: the modes, those the backend
+# implements itself (forwarded), and whether the alternate screen is among them. Ink apps send
+# ?2026h/?2026l around every frame.
+ModeSpec = tuple[tuple[int, ...], str, bool]
+_DEC_MODE_SPECS: dict[str, ModeSpec | None] = {}
+_MISSING = object()
+
+
+def _dec_mode_spec(inner: str) -> ModeSpec | None:
+    spec: ModeSpec | None = None
+    if inner.replace(";", "").isdigit():
+        modes = tuple(parse_params(inner))
+        forward = ";".join(str(n) for n in modes if n in BACKEND_DEC_MODES)
+        spec = (modes, forward, not ALT_SCREEN_MODES.isdisjoint(modes))
+    if len(_DEC_MODE_SPECS) >= 1024:
+        _DEC_MODE_SPECS.clear()
+    _DEC_MODE_SPECS[inner] = spec
+    return spec
+
+
 ReplyCallback = Callable[[bytes], None]
 EventCallback = Callable[[TerminalEvent], None]
 
@@ -65,11 +88,26 @@ def _version() -> str:
 
 def _pad_runs(runs: list[Run], cols: int, base_style: Style | None = None) -> list[Segment]:
     """Segments for runs, cropped or padded to exactly ``cols`` cells."""
+    # tuple.__new__: what Segment (a NamedTuple) does itself, minus a Python frame per run.
+    new = tuple.__new__
     if base_style is None:
-        segments = [Segment(text, style_for(params)) for text, params in runs]
-        return Segment.adjust_line_length(segments, cols)
-    segments = [Segment(text, render_style_for(params, base_style)) for text, params in runs]
-    return Segment.adjust_line_length(segments, cols, style=base_style if base_style else None)
+        segments = [new(Segment, (text, style_for(params), None)) for text, params in runs]
+        pad_style = None
+    else:
+        segments = [
+            new(Segment, (text, render_style_for(params, base_style), None)) for text, params in runs
+        ]
+        pad_style = base_style if base_style else None
+    text = "".join([run[0] for run in runs])
+    if text.isascii() and text.isprintable():
+        # One cell per character: no per-segment width measuring (most rows of most output).
+        width = len(text)
+        if width == cols:
+            return segments
+        if width < cols:
+            segments.append(Segment(" " * (cols - width), pad_style))
+            return segments
+    return Segment.adjust_line_length(segments, cols, style=pad_style)
 
 
 class Terminal:
@@ -109,7 +147,7 @@ class Terminal:
         self._last_cluster: str | None = None  # last printed cluster, for split clusters
         self._concealed = False  # SGR 8: the backend has no conceal, so we print blanks
         self._match = TOKEN.match
-        self._find = CANDIDATE.search
+        self._find = CANDIDATE_ESC.search
         self._version = _version()
 
     # ------------------------------------------------------------------ public API
@@ -173,12 +211,15 @@ class Terminal:
 
     def feed(self, data: bytes) -> None:
         """Parse child output; any chunking works, garbage never raises."""
+        held = self._decoder.getstate()[0]
         text = self._decoder.decode(data)
         if self._pending:
             text = self._pending + text
             self._pending = ""
         if text:
-            self._scan(text)
+            # C1 controls (U+0080..U+009F) are UTF-8 C2 80..C2 9F: without a C2 byte, none can be
+            # in the text, and the scan skips looking for them (a per-character search).
+            self._scan(text, b"\xc2" in data or b"\xc2" in held)
 
     def resize(self, cols: int, rows: int) -> None:
         """Resize to ``cols`` x ``rows`` (clamped to at least 1x1), reflowing wrapped lines."""
@@ -244,7 +285,7 @@ class Terminal:
         if gone:
             self._capture(gone)
 
-    def _scan(self, text: str) -> None:
+    def _scan(self, text: str, c1_possible: bool = True) -> None:
         if self._string_kind is None and "\x1b" not in text and "\x07" not in text and text.isascii():
             self._text(text)  # no sequence, no BEL, no C1 (plain logs): skip the regex scan
             return
@@ -254,17 +295,24 @@ class Terminal:
             if pos < 0:
                 return
         scan_from = pos
+        candidates = Candidates(text, self._find, c1_possible)
         while True:
-            # The candidate search runs at C speed over text and harmless sequences; the full
+            # The candidate searches run at C speed over text and harmless sequences; the full
             # token pattern is only tried where a candidate sits.
-            find = self._find
-            c = find(text, scan_from)
+            if candidates.esc_search is not self._find:
+                candidates.set_esc_search(self._find)
+            c = candidates.next(scan_from)
             m = None
-            while c is not None:
-                m = self._match(text, c.start())
-                if m is not None:
+            while c >= 0:
+                m = self._match(text, c)
+                if m is None:
+                    c = candidates.next(c + 1)
+                elif m.lastgroup == "csi" and self._inline_sgr(m.group("csi")):
+                    # An 8 that is a colour component, not conceal: the SGR stays in the text run.
+                    c = candidates.next(m.end())
+                    m = None
+                else:
                     break
-                c = find(text, c.start() + 1)
             if m is None:
                 tail = text[pos:]
                 esc = tail.rfind("\x1b")
@@ -299,6 +347,11 @@ class Terminal:
                 self._reset_state()
                 self._feed_backend(m.group(0))
             # c1: dropped
+
+    @staticmethod
+    def _inline_sgr(body: str) -> bool:
+        """Is this CSI body an SGR that may go to the backend as it is, inside a text run?"""
+        return body[-1] == "m" and ":" not in body and conceal_change(body[:-1]) is None
 
     def _continue_string(self, text: str, pos: int) -> int:
         """Consume a string sequence's body; return where scanning resumes, -1 if unfinished."""
@@ -452,7 +505,7 @@ class Terminal:
     def _set_concealed(self, on: bool) -> None:
         self._concealed = on
         self._match = (TOKEN_CONCEALED if on else TOKEN).match
-        self._find = (CANDIDATE_CONCEALED if on else CANDIDATE).search
+        self._find = (CANDIDATE_ESC_CONCEALED if on else CANDIDATE_ESC).search
 
     def _cluster_sub(self, m: re.Match[str]) -> str:
         if m.group("orphan") is not None:
@@ -506,8 +559,12 @@ class Terminal:
         prefix, final = body[0], body[-1]
         inner = body[1:-1]
         if prefix == "?":
-            if final in "hl" and inner.replace(";", "").isdigit():
-                self._set_modes(parse_params(inner), final == "h")
+            if final == "h" or final == "l":
+                spec = _DEC_MODE_SPECS.get(inner, _MISSING)
+                if spec is _MISSING:
+                    spec = _dec_mode_spec(inner)
+                if spec is not None:
+                    self._set_modes(spec, final == "h")  # type: ignore[arg-type]
             elif final == "p" and inner.endswith("$"):
                 self._answer_decrqm(parse_params(inner[:-1])[0])
             elif final == "n" and inner == "6":
@@ -523,18 +580,16 @@ class Terminal:
                 self._reply("\x1b[>1;10;0c")  # DA2: VT220, firmware 10
         # "<" and "=" (kitty pop, DA3...) and ">" push/modifyOtherKeys: tolerated, dropped.
 
-    def _set_modes(self, modes: list[int], on: bool) -> None:
-        forward = [n for n in modes if n in BACKEND_DEC_MODES]
-        was_alt = self.alt_screen
+    def _set_modes(self, spec: ModeSpec, on: bool) -> None:
+        modes, forward, touches_alt = spec
+        was_alt = touches_alt and self.alt_screen
         if forward:
-            verb = "h" if on else "l"
-            self._feed_backend(f"\x1b[?{';'.join(map(str, forward))}{verb}")
-        for n in modes:
-            if on:
-                self._modes.add(n)
-            else:
-                self._modes.discard(n)
-        if was_alt != self.alt_screen:
+            self._feed_backend(f"\x1b[?{forward}{'h' if on else 'l'}")
+        if on:
+            self._modes.update(modes)
+        else:
+            self._modes.difference_update(modes)
+        if touches_alt and was_alt != self.alt_screen:
             self._dirty = set(range(self._rows))
 
     def _answer_decrqm(self, mode: int) -> None:
@@ -648,4 +703,5 @@ class Terminal:
 
 
 def _printable(text: str) -> str:
-    return "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+    """``text`` without C0 controls and DEL (titles and notifications arrive every frame)."""
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) is not None else text
