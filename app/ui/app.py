@@ -40,6 +40,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
@@ -231,6 +232,17 @@ class HeimdallApp(App[int]):
         self.theme = config.ui.theme if config.ui.theme in self.available_themes else self.theme
 
     # -- keymap ---------------------------------------------------------------------------------
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, except on Linux/macOS terminals: one whose input thread does not poll."""
+        driver = super().get_driver_class()
+        try:
+            from textual.drivers.linux_driver import LinuxDriver
+
+            from app.ui.driver import QuietLinuxDriver
+        except ImportError:  # no termios (Windows)
+            return driver
+        return QuietLinuxDriver if driver is LinuxDriver else driver
 
     def _apply_keymap(self) -> None:
         direct: dict[str, str] = {"prefix": self.config.keys.prefix}
