@@ -62,13 +62,11 @@ from app.ui.screens.help import HelpRow, HelpScreen
 from app.ui.screens.prompt import PromptScreen
 from app.ui.screens.search import SearchScreen
 from app.ui.widgets.session_tabs import SessionTabs
-from app.ui.widgets.terminal_view import FrameClock, TerminalView
+from app.ui.widgets.terminal_view import ActivityClock, FrameClock, TerminalView
 
 STYLES_DIR = Path(__file__).resolve().parents[1] / "styles"
 """`app/styles` is a link to the top-level `styles/` folder, so the .tcss files ship inside the
 package (wheels copy the linked files) and a checkout reads them in place."""
-ACTIVITY_POLL_SECONDS = 1.0
-"""One timer for all tabs: Claude Code status files and the decay of "busy"."""
 TAB_BAR_REFRESH_DELAY = 0.05
 """Tab events (state, title, bell) within this window share one tab-bar redraw."""
 
@@ -218,6 +216,8 @@ class HeimdallApp(App[int]):
         self.freeze_gc = freeze_gc
         self.handle_signals = handle_signals
         self.frame_clock = FrameClock(config.terminal.max_fps, config.terminal.background_fps)
+        self.activity_clock = ActivityClock(self._poll_activity)
+        """One timer for all tabs (status files, decay of "busy"), armed only while needed."""
         self.tabs: list[TerminalView] = []
         self.active_tab: TerminalView | None = None
         self.prefix_armed = False
@@ -340,7 +340,6 @@ class HeimdallApp(App[int]):
         self.set_class(not self.config.ui.sidebar, "-hide-sidebar")
         for request in self.initial_tabs:
             await self.open_tab(request)
-        self.set_interval(ACTIVITY_POLL_SECONDS, self._poll_activity)
         if self.handle_signals:
             # `kill heimdall` or a closed terminal window: end the children first, then exit.
             loop = asyncio.get_running_loop()
@@ -403,6 +402,7 @@ class HeimdallApp(App[int]):
         view = TerminalView(
             launch,
             clock=self.frame_clock,
+            activity_clock=self.activity_clock,
             scrollback_lines=self.config.terminal.scrollback_lines,
             session_id=request.session_id or launch.session_id,
             name=request.name,
@@ -463,9 +463,13 @@ class HeimdallApp(App[int]):
                 self.activate(self.tabs[min(index, len(self.tabs) - 1)])
         self._refresh_tabs()
 
-    def _poll_activity(self) -> None:
+    def _poll_activity(self) -> bool:
+        """Re-evaluate every tab's badge; True while some tab still needs the next poll."""
+        needed = False
         for view in self.tabs:
             view.poll_activity()
+            needed = needed or view.needs_poll()
+        return needed
 
     # -- prefix handling ------------------------------------------------------------------------
 
@@ -649,6 +653,7 @@ class HeimdallApp(App[int]):
             view.kill_now()
 
     def on_unmount(self) -> None:
+        self.activity_clock.stop()
         self.kill_children_now()
 
     # -- tab events -----------------------------------------------------------------------------
