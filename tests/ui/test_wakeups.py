@@ -124,3 +124,58 @@ async def test_claude_tabs_keep_the_status_file_poll(tmp_path) -> None:
         assert not view.needs_poll()
         view.activity.sessions_dir = tmp_path  # what start() sets for a Claude Code child
         assert view.needs_poll()
+
+
+class FakeView:
+    """What FrameClock reads of a TerminalView."""
+
+    def __init__(self) -> None:
+        self.shown = True
+        self.has_focus = True
+        self.is_attached = True
+        self.last_frame_at = 0.0
+        self.last_output_at = 0.0
+        self.bytes_since_frame = 0
+        self.sync_started_at: float | None = None
+        self.flushed = 0
+
+        class Term:
+            in_sync_update = False
+
+        self.terminal = Term()
+
+    def flush_frame(self, now: float | None = None) -> None:
+        self.flushed += 1
+        self.last_frame_at = now or 0.0
+
+
+async def test_frame_clock_keeps_no_timer_that_would_wake_for_nothing() -> None:
+    import asyncio
+
+    from app.ui.widgets.terminal_view import SYNC_TIMEOUT, FrameClock
+
+    loop = asyncio.get_running_loop()
+    clock = FrameClock(60, 20)
+    view = FakeView()
+    # Inside a ?2026 update: the frame waits for its end, at most SYNC_TIMEOUT.
+    view.terminal.in_sync_update = True
+    view.sync_started_at = loop.time()
+    clock.request(view)  # type: ignore[arg-type]
+    assert clock._handle is not None
+    assert clock._due_at == pytest.approx(view.sync_started_at + SYNC_TIMEOUT)
+    # The update ends and its frame is taken at once: the timeout timer has nothing left to do.
+    view.terminal.in_sync_update = False
+    view.sync_started_at = None
+    clock.flush_now(view)  # type: ignore[arg-type]
+    assert view.flushed == 1 and clock._handle is None
+    # The next update starts later: the timer follows it instead of firing early for nothing.
+    view.terminal.in_sync_update = True
+    view.sync_started_at = loop.time()
+    clock.request(view)  # type: ignore[arg-type]
+    first = clock._due_at
+    view.sync_started_at = loop.time() + 0.05
+    clock.request(view)  # type: ignore[arg-type]
+    assert clock._due_at == pytest.approx(view.sync_started_at + SYNC_TIMEOUT)
+    assert first is not None and clock._due_at > first
+    clock.discard(view)  # type: ignore[arg-type]  (the tab closed)
+    assert clock._handle is None

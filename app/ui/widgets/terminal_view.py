@@ -168,7 +168,9 @@ class FrameClock:
         self._schedule()
 
     def discard(self, view: TerminalView) -> None:
-        self._pending.discard(view)
+        if view in self._pending:
+            self._pending.discard(view)
+            self._schedule()
 
     def frame_due(self, view: TerminalView) -> bool:
         """May `view` paint right now (its fps budget allows it, it is visible, not in ?2026)?"""
@@ -182,6 +184,7 @@ class FrameClock:
         self._pending.discard(view)
         view.flush_frame(asyncio.get_running_loop().time())
         self.frames += 1
+        self._schedule()  # its timer may have nothing left to do
 
     def _interval(self, view: TerminalView) -> float:
         fps = self.max_fps if view.has_focus else self.background_fps
@@ -205,14 +208,20 @@ class FrameClock:
         return max(due, now)
 
     def _schedule(self) -> None:
-        if not self._pending:
-            return
+        """Keep one timer, at exactly the earliest due frame: a timer that fires with nothing
+        due is a wasted wake-up (a child always inside ?2026 moves its due time on with every
+        update it starts: re-arming is cheaper than waking for nothing ~15 times a second)."""
         loop = asyncio.get_running_loop()
+        if not self._pending:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = self._due_at = None
+            return
         now = loop.time()
         due = min(self._due(view, now) for view in self._pending)
-        if self._handle is not None:
-            if self._due_at is not None and self._due_at <= due:
-                return
+        if self._handle is not None and self._due_at is not None:
+            if self._due_at == due or max(self._due_at, due) <= now:
+                return  # same time, or both already due: the pending timer takes it
             self._handle.cancel()
         self._due_at = due
         self._handle = loop.call_at(due, self._tick)
