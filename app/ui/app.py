@@ -69,6 +69,9 @@ STYLES_DIR = Path(__file__).resolve().parents[1] / "styles"
 package (wheels copy the linked files) and a checkout reads them in place."""
 TAB_BAR_REFRESH_DELAY = 0.05
 """Tab events (state, title, bell) within this window share one tab-bar redraw."""
+TITLE_REFRESH_DELAY = 0.25
+"""Title changes alone redraw the tab bar at most about this often: a child may retitle itself
+many times a second (progress in its title) and each redraw costs more than the news is worth."""
 
 
 @dataclass
@@ -223,6 +226,7 @@ class HeimdallApp(App[int]):
         self.prefix_armed = False
         self._tab_serial = 0
         self._tabs_refresh_pending = False
+        self._title_refresh_pending = False
         self._started = False
         self._prefix_table: dict[str, PrefixCommand] = {}
         # Ctrl+Q would be Textual's quit; children (emacs, nano) own it here.
@@ -440,10 +444,13 @@ class HeimdallApp(App[int]):
         """Redraw the tab bar soon; bursts of tab events collapse into one redraw."""
         if not self._tabs_refresh_pending:
             self._tabs_refresh_pending = True
-            self.set_timer(TAB_BAR_REFRESH_DELAY, self._refresh_tabs_now)
+            # A bare loop timer: Textual's set_timer costs a task and a message per redraw.
+            asyncio.get_running_loop().call_later(TAB_BAR_REFRESH_DELAY, self._refresh_tabs_now)
 
     def _refresh_tabs_now(self) -> None:
         self._tabs_refresh_pending = False
+        if not self.is_running:
+            return  # the timer outlived the app
         with contextlib.suppress(NoMatches):
             self.query_one(SessionTabs).refresh_tabs(self.tabs, self.active_tab)
 
@@ -666,6 +673,12 @@ class HeimdallApp(App[int]):
         self._refresh_tabs()
 
     def on_tab_title_changed(self, event: TabTitleChanged) -> None:
+        if not self._title_refresh_pending:
+            self._title_refresh_pending = True
+            asyncio.get_running_loop().call_later(TITLE_REFRESH_DELAY, self._refresh_titles)
+
+    def _refresh_titles(self) -> None:
+        self._title_refresh_pending = False
         self._refresh_tabs()
 
     def on_tab_bell(self, event: TabBell) -> None:

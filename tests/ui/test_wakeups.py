@@ -179,3 +179,30 @@ async def test_frame_clock_keeps_no_timer_that_would_wake_for_nothing() -> None:
     assert first is not None and clock._due_at > first
     clock.discard(view)  # type: ignore[arg-type]  (the tab closed)
     assert clock._handle is None
+
+
+async def test_title_changes_are_coalesced_into_few_tab_bar_redraws(monkeypatch) -> None:
+    from app.ui.messages import TabTitleChanged
+    from app.ui.widgets.session_tabs import SessionTabs
+
+    app = make_app(probe_tab("--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.active_tab
+        assert view is not None
+        await wait_until(pilot, lambda: view.state is Activity.IDLE, what="settled")
+        await pilot.pause(0.3)
+        redraws: list[int] = []
+        original = SessionTabs.refresh_tabs
+
+        def counted(self, views, active) -> None:
+            redraws.append(1)
+            original(self, views, active)
+
+        monkeypatch.setattr(SessionTabs, "refresh_tabs", counted)
+        for step in range(50):  # a child retitling itself as fast as it can
+            view.activity.on_title(f"step {step}")
+            app.on_tab_title_changed(TabTitleChanged(view, f"step {step}"))
+        label = app.query_one(SessionTabs).label_for(view)
+        assert label is not None
+        await wait_until(pilot, lambda: "step 49" in str(label.render()), what="last title shown")
+        assert len(redraws) == 1
