@@ -1,17 +1,20 @@
 """QuietLinuxDriver: the input thread sleeps until input, a parse timeout, or exit; keys still work.
 
 The end-to-end part runs a tiny Textual app with the driver in a real PTY: a lone Esc still
-becomes the Escape key (the parser's timeout is honoured without polling), other keys arrive,
-and quitting ends the input thread (the app exits instead of hanging in select).
+becomes the Escape key (the parser's timeout is honoured without polling), other keys and a
+resize arrive, and quitting ends the input thread (the app exits instead of hanging in select).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pty
 import select
+import struct
 import sys
+import termios
 import textwrap
 import time
 from pathlib import Path
@@ -78,6 +81,9 @@ APP = textwrap.dedent(
         def on_mount(self):
             log("READY")
 
+        def on_resize(self, event):
+            log(f"SIZE {event.size.width}x{event.size.height}")
+
         def on_key(self, event):
             log("KEY " + event.key)
             if event.key == "q":
@@ -116,6 +122,9 @@ def test_keys_lone_escape_and_quit_through_a_real_pty(tmp_path: Path) -> None:
         _read_until(fd, log, "KEY a")
         os.write(fd, b"\x1b")  # a lone Esc: only the parser's timeout turns it into a key
         _read_until(fd, log, "KEY escape")
+        # A resize while everything sleeps (no timer, no polling thread) still arrives.
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 21, 77, 0, 0))
+        _read_until(fd, log, "SIZE 77x21")
         os.write(fd, b"q")
         _read_until(fd, log, "EXITED")
     finally:
