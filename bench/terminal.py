@@ -12,8 +12,13 @@ Prints figures only; nothing here asserts.
 2. Keystroke-to-screen latency p50/p99: a key typed into the outer terminal until its echo
    (through the child's tty) is drawn by Heimdall; with 1 and 8 busy tabs (background tabs
    streaming a Claude-like stream at ~10 KB/s, more than Claude Code's measured peak).
-3. CPU (% of one core, Heimdall's own process) of one tab streaming a Claude-like answer, in
-   view and hidden, and of 8 idle tabs over 10 s.
+3. CPU (% of one core, Heimdall's whole process, every thread, from schedstat's nanoseconds rather
+   than /proc/<pid>/stat's 10 ms ticks) of one tab streaming a Claude-like answer at ~10 KB/s, in
+   view and hidden, and of 8 idle tabs. Each is also given as a marginal cost over the app's own
+   idle cost measured in the same run: the streaming child stops and resumes (a gate file), so
+   idle and streaming windows alternate in one app; the 8-tab app runs alongside a tab-less one.
+   The tab-less app's threads (the event loop; Textual's input and writer threads) are listed
+   with their wake-ups per second.
 4. Memory per tab with 10,000 lines of scrollback (RSS of Heimdall, children excluded).
 
 Why the real app in a PTY, not `App.run_test`: the headless driver skips Textual's output
@@ -38,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -320,30 +326,144 @@ def throughput_tmux(path: Path, tmp: Path) -> tuple[float, float]:
     return path.stat().st_size / (end - start) / 1e6, cpu
 
 
-def streamer_command(drip: Path) -> str:
-    """A Claude-like answer at ~10 KB/s (Claude Code peaks at ~11 KB/s), forever."""
+def streamer_command(drip: Path, gate: Path | None = None) -> str:
+    """A Claude-like answer at ~10 KB/s (Claude Code peaks at ~11 KB/s), forever.
+
+    With `gate`, it streams only while that file exists (and writes nothing otherwise), so one
+    app can be measured idle and streaming in alternating windows of the same run.
+    """
+    check = f"os.path.exists({str(gate)!r})" if gate is not None else "True"
     return (
-        f"python3 -c \"import sys,time\nd=open({str(drip)!r},'rb').read()\n"
+        f"python3 -c \"import os,sys,time\nd=open({str(drip)!r},'rb').read()\n"
         "while True:\n for i in range(0,len(d),512):\n"
+        f"  while not {check}: time.sleep(0.05)\n"
         "  sys.stdout.buffer.write(d[i:i+512]); sys.stdout.flush(); time.sleep(0.05)\""
     )
 
 
-def streaming_cpu(tmp: Path, drip: Path, *, visible: bool, seconds: float) -> float:
-    """% of a core Heimdall spends on one streaming tab, in view or hidden (minus idle)."""
-    commands = ["sleep 600", streamer_command(drip)] if visible else [
-        streamer_command(drip), "sleep 600"
-    ]
+@dataclass
+class ThreadSample:
+    cpu_ns: int
+    wakeups: int  # voluntary context switches: the thread slept and was woken
+
+
+def thread_samples(pid: int) -> dict[int, ThreadSample]:
+    """CPU time (ns, from schedstat: exact, unlike /proc/<pid>/stat's 10 ms ticks) per thread."""
+    samples: dict[int, ThreadSample] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as handle:
+                cpu_ns = int(handle.read().split()[0])
+            with open(f"/proc/{pid}/task/{tid}/status") as handle:
+                status = handle.read()
+        except OSError:
+            continue  # the thread just ended
+        wakeups = int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
+        samples[int(tid)] = ThreadSample(cpu_ns, wakeups)
+    return samples
+
+
+@dataclass
+class CpuWindow:
+    """% of one core and wakeups/s of one process over a window, whole and per thread."""
+
+    seconds: float
+    percent: float
+    threads: dict[int, tuple[float, float]]  # tid -> (% of a core, wakeups/s)
+
+
+def cpu_window(pid: int, before: dict[int, ThreadSample], seconds: float) -> CpuWindow:
+    after = thread_samples(pid)
+    threads = {}
+    for tid, end in after.items():
+        start = before.get(tid, ThreadSample(0, 0))
+        threads[tid] = (
+            (end.cpu_ns - start.cpu_ns) / 1e9 / seconds * 100,
+            (end.wakeups - start.wakeups) / seconds,
+        )
+    return CpuWindow(seconds, sum(cpu for cpu, _ in threads.values()), threads)
+
+
+def measure(outers: list[Outer], seconds: float) -> list[CpuWindow]:
+    """One window of `seconds` over several apps at once (same conditions for all of them)."""
+    before = [thread_samples(outer.pid) for outer in outers]
+    start = time.monotonic()
+    deadline = start + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([outer.fd for outer in outers], [], [], left)
+        for outer in outers:
+            if outer.fd in ready:
+                outer._read(0)
+    elapsed = time.monotonic() - start
+    return [cpu_window(outer.pid, sample, elapsed) for outer, sample in zip(outers, before, strict=True)]
+
+
+def streaming_cpu(
+    tmp: Path, drip: Path, *, visible: bool, seconds: float, pairs: int
+) -> tuple[float, float]:
+    """% of a core of the whole process while one tab streams, and its cost over the same app idle.
+
+    Windows alternate (idle, streaming, idle, streaming...) in one app, so the idle anchor is
+    measured in the same run and under the same load; medians of each.
+    """
+    gate = tmp / f"gate-{'visible' if visible else 'hidden'}"
+    gate.unlink(missing_ok=True)
+    streamer = streamer_command(drip, gate)
+    commands = ["sleep 600", streamer] if visible else [streamer, "sleep 600"]
     outer = heimdall(commands, tmp)
+    idle: list[float] = []
+    busy: list[float] = []
     try:
         outer.wait_for(b"Ctrl+]", 20)
-        outer.read_for(2.0)
-        cpu0 = proc_cpu_seconds(outer.pid)
-        outer.read_for(seconds)
-        cpu = proc_cpu_seconds(outer.pid) - cpu0
+        outer.read_for(3.0)  # startup settles (and gc.freeze runs)
+        for _ in range(pairs):
+            gate.unlink(missing_ok=True)
+            outer.read_for(1.0)  # the last output drains, badges settle
+            idle.append(measure([outer], seconds)[0].percent)
+            gate.touch()
+            outer.read_for(1.0)
+            busy.append(measure([outer], seconds)[0].percent)
     finally:
+        gate.unlink(missing_ok=True)
         outer.close()
-    return cpu / seconds * 100
+    whole = statistics.median(busy)
+    return whole, statistics.median(b - i for b, i in zip(busy, idle, strict=True))
+
+
+def idle_cpu(
+    tmp: Path, tabs: int, seconds: float, windows: int
+) -> tuple[float, float, str]:
+    """% of a core of the app with `tabs` idle tabs and of the app with none, measured together.
+
+    Returns (with tabs, without, what the tab-less app's threads did in its last window).
+    """
+    with_tabs = heimdall(["sleep 600"] * tabs, tmp)
+    bare = heimdall([], tmp)
+    loaded: list[float] = []
+    empty: list[float] = []
+    try:
+        for outer in (with_tabs, bare):
+            outer.wait_for(b"Ctrl+]", 20)
+        measure([with_tabs, bare], 3.0)  # let startup settle (and gc.freeze run)
+        for _ in range(windows):
+            full, none = measure([with_tabs, bare], seconds)
+            loaded.append(full.percent)
+            empty.append(none.percent)
+        threads = describe_threads(none, bare.pid)
+    finally:
+        with_tabs.close()
+        bare.close()
+    return statistics.median(loaded), statistics.median(empty), threads
+
+
+def describe_threads(window: CpuWindow, main_pid: int) -> str:
+    parts = []
+    for tid, (cpu, wakeups) in sorted(window.threads.items(), key=lambda item: item[0] != main_pid):
+        if tid != main_pid and cpu < 0.005 and wakeups < 0.5:
+            continue
+        name = "main thread" if tid == main_pid else f"thread {tid}"
+        parts.append(f"{name} {cpu:.2f} % ({wakeups:.1f} wakeups/s)")
+    return "; ".join(parts)
 
 
 def latency(tmp: Path, busy_tabs: int, samples: int, drip: Path) -> tuple[float, float]:
@@ -370,19 +490,6 @@ def latency(tmp: Path, busy_tabs: int, samples: int, drip: Path) -> tuple[float,
     delays.sort()
     p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
     return statistics.median(delays), p99
-
-
-def idle_cpu(tmp: Path, tabs: int, seconds: float) -> float:
-    outer = heimdall(["sleep 600"] * tabs, tmp)
-    try:
-        outer.wait_for(b"Ctrl+]", 20)
-        outer.read_for(3.0)  # let startup settle (and gc.freeze run)
-        cpu0 = proc_cpu_seconds(outer.pid)
-        outer.read_for(seconds)
-        cpu = proc_cpu_seconds(outer.pid) - cpu0
-    finally:
-        outer.close()
-    return cpu / seconds * 100
 
 
 def memory_per_tab(tmp: Path, lines_file: Path, tabs: int) -> tuple[float, float]:
@@ -470,17 +577,22 @@ def main() -> int:
     for busy in (1, 8) if selected("latency") else ():
         p50, p99 = latency(tmp, busy, samples, drip)
         print(f"{busy} busy tab(s): p50 {p50:.1f}  p99 {p99:.1f}  ({samples} keys)", flush=True)
-    seconds = 5.0 if args.quick else 10.0
     if selected("cpu"):
-        print("\n## CPU (% of one core, Heimdall's process)")
-    for visible in (True, False) if selected("cpu") else ():
-        where = "in view" if visible else "hidden "
-        load = streaming_cpu(tmp, drip, visible=visible, seconds=seconds)
-        print(f"one tab streaming a Claude-like answer at ~10 KB/s, {where}: {load:.2f} %",
-              flush=True)
-    if selected("cpu"):
-        print(f"8 idle tabs: {idle_cpu(tmp, 8, seconds):.2f} % over {seconds:.0f} s "
-              f"(the app with no tab at all: {idle_cpu(tmp, 0, seconds):.2f} %)", flush=True)
+        seconds, pairs = (4.0, 2) if args.quick else (6.0, 3)
+        print("\n## CPU (% of one core, Heimdall's whole process: every thread, from schedstat)")
+        print(f"# marginal = the same app's cost over its own idle cost, in alternating windows of "
+              f"{seconds:.0f} s ({pairs} each, medians)")
+        for visible in (True, False):
+            where = "in view" if visible else "hidden "
+            whole, marginal = streaming_cpu(
+                tmp, drip, visible=visible, seconds=seconds, pairs=pairs
+            )
+            print(f"one tab streaming a Claude-like answer at ~10 KB/s, {where}: {whole:.2f} % "
+                  f"(marginal {marginal:.2f} %)", flush=True)
+        loaded, empty, threads = idle_cpu(tmp, 8, seconds, pairs)
+        print(f"8 idle tabs: {loaded:.2f} % (marginal {loaded - empty:.2f} %); the app with no "
+              f"tab, measured alongside: {empty:.2f} %", flush=True)
+        print(f"# the app with no tab, by thread: {threads}")
     if not selected("memory"):
         shutil.rmtree(tmp, ignore_errors=True)
         return 0

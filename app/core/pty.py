@@ -36,6 +36,8 @@ READ_SIZE = 65536
 """Bytes asked for per read; the kernel hands out about 4 KiB at a time anyway."""
 MAX_READS_PER_WAKEUP = 16
 """Reads drained per reader callback during a flood (bounded, so other tabs get their turn)."""
+DRAIN_MAX_BYTES = 1 << 20
+"""`drain()` stops after this much, so a child that writes as fast as we read cannot hold us."""
 HANGUP_TIMEOUT = 1.0
 """Seconds a child gets to exit after SIGHUP before it is sent SIGTERM."""
 TERMINATE_TIMEOUT = 1.0
@@ -228,6 +230,21 @@ class PtySession:
             return
         self._loop.add_reader(self._master, self._on_readable)
         self._reading = True
+
+    def drain(self, max_bytes: int = DRAIN_MAX_BYTES) -> int:
+        """Read and deliver what the child has written so far, now (up to `max_bytes`).
+
+        For a caller that paused reading and needs to be up to date at once (a hidden tab shown).
+        Returns the bytes delivered.
+        """
+        delivered = 0
+        while delivered < max_bytes:
+            data = self._read_raw()
+            if not data:
+                break
+            delivered += len(data)
+            self._deliver(data)
+        return delivered
 
     def write(self, data: bytes) -> None:
         """Queue bytes for the child's input. Never blocks; order is preserved."""

@@ -40,6 +40,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
@@ -61,15 +62,16 @@ from app.ui.screens.help import HelpRow, HelpScreen
 from app.ui.screens.prompt import PromptScreen
 from app.ui.screens.search import SearchScreen
 from app.ui.widgets.session_tabs import SessionTabs
-from app.ui.widgets.terminal_view import FrameClock, TerminalView
+from app.ui.widgets.terminal_view import ActivityClock, FrameClock, TerminalView
 
 STYLES_DIR = Path(__file__).resolve().parents[1] / "styles"
 """`app/styles` is a link to the top-level `styles/` folder, so the .tcss files ship inside the
 package (wheels copy the linked files) and a checkout reads them in place."""
-ACTIVITY_POLL_SECONDS = 1.0
-"""One timer for all tabs: Claude Code status files and the decay of "busy"."""
 TAB_BAR_REFRESH_DELAY = 0.05
 """Tab events (state, title, bell) within this window share one tab-bar redraw."""
+TITLE_REFRESH_DELAY = 0.25
+"""Title changes alone redraw the tab bar at most about this often: a child may retitle itself
+many times a second (progress in its title) and each redraw costs more than the news is worth."""
 
 
 @dataclass
@@ -217,11 +219,14 @@ class HeimdallApp(App[int]):
         self.freeze_gc = freeze_gc
         self.handle_signals = handle_signals
         self.frame_clock = FrameClock(config.terminal.max_fps, config.terminal.background_fps)
+        self.activity_clock = ActivityClock(self._poll_activity)
+        """One timer for all tabs (status files, decay of "busy"), armed only while needed."""
         self.tabs: list[TerminalView] = []
         self.active_tab: TerminalView | None = None
         self.prefix_armed = False
         self._tab_serial = 0
         self._tabs_refresh_pending = False
+        self._title_refresh_pending = False
         self._started = False
         self._prefix_table: dict[str, PrefixCommand] = {}
         # Ctrl+Q would be Textual's quit; children (emacs, nano) own it here.
@@ -231,6 +236,17 @@ class HeimdallApp(App[int]):
         self.theme = config.ui.theme if config.ui.theme in self.available_themes else self.theme
 
     # -- keymap ---------------------------------------------------------------------------------
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, except on Linux/macOS terminals: one whose input thread does not poll."""
+        driver = super().get_driver_class()
+        try:
+            from textual.drivers.linux_driver import LinuxDriver
+
+            from app.ui.driver import QuietLinuxDriver
+        except ImportError:  # no termios (Windows)
+            return driver
+        return QuietLinuxDriver if driver is LinuxDriver else driver
 
     def _apply_keymap(self) -> None:
         direct: dict[str, str] = {"prefix": self.config.keys.prefix}
@@ -328,7 +344,6 @@ class HeimdallApp(App[int]):
         self.set_class(not self.config.ui.sidebar, "-hide-sidebar")
         for request in self.initial_tabs:
             await self.open_tab(request)
-        self.set_interval(ACTIVITY_POLL_SECONDS, self._poll_activity)
         if self.handle_signals:
             # `kill heimdall` or a closed terminal window: end the children first, then exit.
             loop = asyncio.get_running_loop()
@@ -391,6 +406,7 @@ class HeimdallApp(App[int]):
         view = TerminalView(
             launch,
             clock=self.frame_clock,
+            activity_clock=self.activity_clock,
             scrollback_lines=self.config.terminal.scrollback_lines,
             session_id=request.session_id or launch.session_id,
             name=request.name,
@@ -428,10 +444,13 @@ class HeimdallApp(App[int]):
         """Redraw the tab bar soon; bursts of tab events collapse into one redraw."""
         if not self._tabs_refresh_pending:
             self._tabs_refresh_pending = True
-            self.set_timer(TAB_BAR_REFRESH_DELAY, self._refresh_tabs_now)
+            # A bare loop timer: Textual's set_timer costs a task and a message per redraw.
+            asyncio.get_running_loop().call_later(TAB_BAR_REFRESH_DELAY, self._refresh_tabs_now)
 
     def _refresh_tabs_now(self) -> None:
         self._tabs_refresh_pending = False
+        if not self.is_running:
+            return  # the timer outlived the app
         with contextlib.suppress(NoMatches):
             self.query_one(SessionTabs).refresh_tabs(self.tabs, self.active_tab)
 
@@ -451,9 +470,13 @@ class HeimdallApp(App[int]):
                 self.activate(self.tabs[min(index, len(self.tabs) - 1)])
         self._refresh_tabs()
 
-    def _poll_activity(self) -> None:
+    def _poll_activity(self) -> bool:
+        """Re-evaluate every tab's badge; True while some tab still needs the next poll."""
+        needed = False
         for view in self.tabs:
             view.poll_activity()
+            needed = needed or view.needs_poll()
+        return needed
 
     # -- prefix handling ------------------------------------------------------------------------
 
@@ -637,6 +660,7 @@ class HeimdallApp(App[int]):
             view.kill_now()
 
     def on_unmount(self) -> None:
+        self.activity_clock.stop()
         self.kill_children_now()
 
     # -- tab events -----------------------------------------------------------------------------
@@ -649,6 +673,12 @@ class HeimdallApp(App[int]):
         self._refresh_tabs()
 
     def on_tab_title_changed(self, event: TabTitleChanged) -> None:
+        if not self._title_refresh_pending:
+            self._title_refresh_pending = True
+            asyncio.get_running_loop().call_later(TITLE_REFRESH_DELAY, self._refresh_titles)
+
+    def _refresh_titles(self) -> None:
+        self._title_refresh_pending = False
         self._refresh_tabs()
 
     def on_tab_bell(self, event: TabBell) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import signal
 import sys
 
@@ -214,4 +215,19 @@ async def test_paused_reading_holds_output_in_the_kernel_until_resumed() -> None
     assert "AFTER-PAUSE" not in sink.text
     session.resume_reading()
     await sink.wait_for("AFTER-PAUSE")
+    await session.close()
+
+
+async def test_drain_reads_what_waited_in_the_kernel_at_once() -> None:
+    session, sink = spawn("--print", "WAITING-IN-KERNEL", "--stay")
+    session.pause_reading()
+    assert session.master_fd is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while "WAITING-IN-KERNEL" not in sink.text:
+        assert loop.time() < deadline, sink.text
+        await asyncio.sleep(0.05)  # paused: the loop delivers nothing on its own
+        if select.select([session.master_fd], [], [], 0)[0]:
+            assert session.drain() > 0  # read and delivered synchronously
+    assert not session._reading  # draining does not resume reading
     await session.close()

@@ -63,11 +63,19 @@ MB; a full-screen frame of fresh styles costs ~25 ms, more than parsing the byte
 FLOOD_QUIET = 0.020
 """A flood whose output has paused this long is over: its final frame is not held back."""
 SYNC_END = b"\x1b[?2026l"
-HIDDEN_READ_INTERVAL = 0.25
-"""A hidden tab's small outputs are read at most this often (bells and titles stay timely:
-a quarter of a second is quick for a background badge, and each wake-up has a fixed cost)."""
-HIDDEN_TRICKLE_BYTES = 16_384
-"""Reads smaller than this in a hidden tab are a trickle; bigger ones a flood (no pause)."""
+HIDDEN_READ_INTERVAL = 0.5
+"""A hidden tab's trickle is read about this often: each wake-up has a fixed cost larger than
+parsing the half-second of output behind it (bench/terminal.py: a hidden streaming tab 0.17-0.34
+-> 0.13-0.18 % of a core over the idle app, with 0.25 s and no grid before), and half a second
+is still timely for a background badge or title. Reads land on a shared grid of this period, so
+all hidden tabs (and the activity poll) share one wake-up: 8 hidden streaming tabs wake the app
+4-5 times a second instead of 24."""
+HIDDEN_FLOOD_BYTES = 8_192
+"""A hidden read this big is a flood, read at full speed. The kernel holds only ~14 KB of a
+PTY's output in cooked mode (~20 KB raw) before the child blocks (and Claude Code writes to its
+tty synchronously): at Claude Code's peak of ~11 KB/s a half-second batch stays well under."""
+HIDDEN_FLOOD_RATE = 32_768
+"""...as is output arriving faster than this many bytes a second (a build: keep up with it)."""
 RESIZE_DEBOUNCE = 0.030
 """A window drag produces a burst of sizes; the child only needs the last one."""
 WHEEL_LINES = 3
@@ -92,6 +100,53 @@ CURRENT_MATCH_STYLE = Style(bgcolor="dark_orange", color="black", bold=True)
 
 GENERIC_TITLES = frozenset({"", "Claude Code"})
 """Titles that say nothing about the task (Claude Code's title before its first turn)."""
+ACTIVITY_POLL_SECONDS = 1.0
+"""Period of the activity poll: Claude Code status files and the decay of "busy"/"starting"."""
+
+
+def next_on_grid(now: float, period: float, min_gap: float) -> float:
+    """The first multiple of `period` at least `min_gap` after `now` (a shared loop-clock grid:
+    timers of several tabs that land on it fire in one event-loop wake-up)."""
+    return (int((now + min_gap) / period) + 1) * period
+
+
+class ActivityClock:
+    """One on-demand timer that re-evaluates every tab's activity badge once a second.
+
+    It runs only while some tab's state can change with time alone (`TerminalView.needs_poll`:
+    a Claude Code status file to read, or a busy/starting state that decays); views `request()`
+    it when output arrives or a child starts, and an idle app has no timer at all.
+    """
+
+    def __init__(self, poll: Callable[[], bool], period: float = ACTIVITY_POLL_SECONDS) -> None:
+        self._poll = poll
+        """Polls every tab; returns whether another tick is needed."""
+        self.period = period
+        self._handle: asyncio.TimerHandle | None = None
+        self.ticks = 0
+
+    @property
+    def armed(self) -> bool:
+        return self._handle is not None
+
+    def request(self) -> None:
+        if self._handle is not None:
+            return
+        loop = asyncio.get_running_loop()
+        due = next_on_grid(loop.time(), self.period, self.period / 2)
+        self._handle = loop.call_at(due, self._tick)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _tick(self) -> None:
+        self._handle = None
+        self.ticks += 1
+        if self._poll():
+            self.request()
+
 
 class FrameClock:
     """One on-demand frame timer shared by every TerminalView of an app.
@@ -115,7 +170,9 @@ class FrameClock:
         self._schedule()
 
     def discard(self, view: TerminalView) -> None:
-        self._pending.discard(view)
+        if view in self._pending:
+            self._pending.discard(view)
+            self._schedule()
 
     def frame_due(self, view: TerminalView) -> bool:
         """May `view` paint right now (its fps budget allows it, it is visible, not in ?2026)?"""
@@ -129,6 +186,7 @@ class FrameClock:
         self._pending.discard(view)
         view.flush_frame(asyncio.get_running_loop().time())
         self.frames += 1
+        self._schedule()  # its timer may have nothing left to do
 
     def _interval(self, view: TerminalView) -> float:
         fps = self.max_fps if view.has_focus else self.background_fps
@@ -152,14 +210,20 @@ class FrameClock:
         return max(due, now)
 
     def _schedule(self) -> None:
-        if not self._pending:
-            return
+        """Keep one timer, at exactly the earliest due frame: a timer that fires with nothing
+        due is a wasted wake-up (a child always inside ?2026 moves its due time on with every
+        update it starts: re-arming is cheaper than waking for nothing ~15 times a second)."""
         loop = asyncio.get_running_loop()
+        if not self._pending:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = self._due_at = None
+            return
         now = loop.time()
         due = min(self._due(view, now) for view in self._pending)
-        if self._handle is not None:
-            if self._due_at is not None and self._due_at <= due:
-                return
+        if self._handle is not None and self._due_at is not None:
+            if self._due_at == due or max(self._due_at, due) <= now:
+                return  # same time, or both already due: the pending timer takes it
             self._handle.cancel()
         self._due_at = due
         self._handle = loop.call_at(due, self._tick)
@@ -242,6 +306,7 @@ class TerminalView(Widget, can_focus=True):
         launch: AgentLaunch,
         *,
         clock: FrameClock,
+        activity_clock: ActivityClock | None = None,
         scrollback_lines: int = 10_000,
         session_id: str | None = None,
         name: str | None = None,
@@ -251,6 +316,8 @@ class TerminalView(Widget, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.launch = launch
         self.clock = clock
+        self.activity_clock = activity_clock
+        """The app's shared activity poll; None: whoever owns the view polls it."""
         self.scrollback_lines = scrollback_lines
         self.session_id = session_id or str(uuid.uuid4())
         """Stable for the life of the tab, across restarts."""
@@ -271,6 +338,7 @@ class TerminalView(Widget, can_focus=True):
         self.bytes_received = 0
         self.bytes_since_frame = 0
         self.last_output_at = 0.0
+        self._last_read_at = 0.0
         self._strips: list[Strip | None] = []
         self._row_segments: list[list[Segment] | None] = []
         """What each cached strip was built from: unchanged rows are not rebuilt or refreshed."""
@@ -366,6 +434,8 @@ class TerminalView(Widget, can_focus=True):
             return
         self.activity.restart(self.pty.pid)
         self.update_state()
+        if self.activity_clock is not None:
+            self.activity_clock.request()  # "starting" decays, a status file may appear
 
     def _looks_like_claude(self) -> bool:
         return any(Path(part).name == "claude" for part in self.launch.argv[:2])
@@ -404,13 +474,18 @@ class TerminalView(Widget, can_focus=True):
     # -- output path ----------------------------------------------------------------------------
 
     def _on_pty_output(self, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        since, self._last_read_at = now - self._last_read_at, now
         self._process_output(data)
-        if not self.shown and len(data) < HIDDEN_TRICKLE_BYTES and self.pty is not None:
+        if not self.shown and self.pty is not None and is_trickle(len(data), since):
             # Hidden and trickling (an agent streaming its answer): gather output in the
-            # kernel for a moment and parse it in one go. Floods keep reading at full speed.
+            # kernel for a while and parse it in one go. Floods keep reading at full speed.
             self.pty.pause_reading()
-            loop = asyncio.get_running_loop()
-            self._resume_handle = loop.call_later(HIDDEN_READ_INTERVAL, self._resume_reading)
+            if self._resume_handle is not None:  # output delivered at exit, while paused
+                self._resume_handle.cancel()
+            due = next_on_grid(now, HIDDEN_READ_INTERVAL, HIDDEN_READ_INTERVAL / 2)
+            self._resume_handle = loop.call_at(due, self._resume_reading)
 
     def _resume_reading(self) -> None:
         self._resume_handle = None
@@ -449,6 +524,8 @@ class TerminalView(Widget, can_focus=True):
         if gone and self._selection is not None:
             self._shift_selection(gone)
         self.activity.on_output()
+        if self.activity_clock is not None:
+            self.activity_clock.request()  # output may make the tab busy (screen activity)
         if self.terminal.in_sync_update:
             if self.sync_started_at is None:
                 self.sync_started_at = asyncio.get_running_loop().time()
@@ -522,6 +599,18 @@ class TerminalView(Widget, can_focus=True):
         """Called about once a second by the app: status file, decay of screen activity."""
         self.activity.poll_status_file(visible=self.shown and self.has_focus)
         self.update_state()
+
+    def needs_poll(self) -> bool:
+        """Can the badge change with time alone (so the once-a-second poll has work)?
+
+        Yes for Claude Code (its status file), and while "starting" or "busy", which decay into
+        idle; an idle, waiting or exited tab changes only on output or events, which wake it.
+        """
+        if self.exit_status is not None or self.pty is None:
+            return False
+        if self.activity.sessions_dir is not None:
+            return True
+        return self.state in (Activity.STARTING, Activity.BUSY)
 
     # -- frames ---------------------------------------------------------------------------------
 
@@ -614,6 +703,11 @@ class TerminalView(Widget, can_focus=True):
         self.shown = True
         if self._resume_handle is not None:
             self._resume_handle.cancel()
+            self._resume_handle = None
+            if self.pty is not None:
+                # What the child wrote while its output waited in the kernel belongs in the
+                # first frame: read it now rather than on the next loop iteration.
+                self.pty.drain()
             self._resume_reading()
         self._full_rebuild = True
         self.activity.seen()
@@ -990,6 +1084,13 @@ class TerminalView(Widget, can_focus=True):
         y = min(max(event.y, 0), self.terminal.rows - 1)
         x = min(max(event.x, 0), self.terminal.cols - 1)
         return (self.terminal.line_index_of_view_row(y, self.history_offset), x)
+
+
+def is_trickle(size: int, seconds_since_last_read: float) -> bool:
+    """A hidden tab's read that may wait for the next batch: small, and not part of a flood."""
+    if size >= HIDDEN_FLOOD_BYTES:
+        return False  # the kernel's buffer may be near full: the child would block
+    return size < HIDDEN_FLOOD_RATE * seconds_since_last_read
 
 
 def _button_index(textual_button: int) -> int:
