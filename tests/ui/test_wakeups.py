@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import select
+import sys
 
 import pytest
 
@@ -70,6 +71,34 @@ async def test_hidden_tab_is_up_to_date_the_moment_it_is_shown(monkeypatch) -> N
         app.activate(hidden)  # no await: shown means up to date, before any loop iteration
         assert echoed_b(hidden)
         assert hidden.pty is not None and hidden.pty._reading
+
+
+# Asks DA1 five times, each after the previous answer (what a TUI does while it starts).
+HANDSHAKE = [
+    sys.executable,
+    "-c",
+    "import os, sys, tty\n"
+    "tty.setraw(0)\n"
+    "for _ in range(5):\n"
+    "    os.write(1, b'\\x1b[c')\n"
+    "    reply = b''\n"
+    "    while not reply.endswith(b'c'):\n"
+    "        reply += os.read(0, 1)\n"
+    "os.write(1, b'HANDSHAKE-DONE\\r\\n')\n"
+    "import time; time.sleep(60)\n",
+]
+
+
+async def test_hidden_tab_answers_a_starting_childs_queries_without_batching(monkeypatch) -> None:
+    # With reads batched, each answer would wait for the next batch: a minute here.
+    monkeypatch.setattr(terminal_view, "HIDDEN_READ_INTERVAL", 60.0)
+    app = make_app(argv_tab(HANDSHAKE), probe_tab("--stay"))
+    async with app.run_test(size=SIZE) as pilot:
+        hidden, _front = app.tabs
+        assert not hidden.shown
+        await wait_until(
+            pilot, lambda: "HANDSHAKE-DONE" in screen_text(hidden), what="five answered queries"
+        )
 
 
 async def test_hidden_flood_is_read_at_full_speed() -> None:

@@ -339,6 +339,7 @@ class TerminalView(Widget, can_focus=True):
         self.bytes_since_frame = 0
         self.last_output_at = 0.0
         self._last_read_at = 0.0
+        self._replied = False  # the emulator answered a query in the output being processed
         self._strips: list[Strip | None] = []
         self._row_segments: list[list[Segment] | None] = []
         """What each cached strip was built from: unchanged rows are not rebuilt or refreshed."""
@@ -477,8 +478,16 @@ class TerminalView(Widget, can_focus=True):
         loop = asyncio.get_running_loop()
         now = loop.time()
         since, self._last_read_at = now - self._last_read_at, now
+        self._replied = False
         self._process_output(data)
-        if not self.shown and self.pty is not None and is_trickle(len(data), since):
+        # A child that just asked the terminal something (DA1, cursor position... at startup)
+        # waits for the answer and asks more: keep reading it at full speed.
+        if (
+            not self.shown
+            and self.pty is not None
+            and not self._replied
+            and is_trickle(len(data), since)
+        ):
             # Hidden and trickling (an agent streaming its answer): gather output in the
             # kernel for a while and parse it in one go. Floods keep reading at full speed.
             self.pty.pause_reading()
@@ -549,6 +558,7 @@ class TerminalView(Widget, can_focus=True):
             )
 
     def _on_terminal_reply(self, data: bytes) -> None:
+        self._replied = True
         if self.pty is not None:
             self.pty.write(data)
 
