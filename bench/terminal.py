@@ -1,20 +1,24 @@
 """Terminal benchmarks: the real Heimdall app, in a PTY of 120x40 whose output is read and discarded.
 
-Run: `.venv/bin/python bench/terminal.py` (about 2.5 minutes; `--quick` for a smoke run).
+Run: `.venv/bin/python bench/terminal.py` (about 5 minutes; `--quick` for a smoke run;
+`--only` for some sections).
 Prints figures only; nothing here asserts.
 
 1. Throughput (MB/s) of child output through Heimdall vs tmux attached, on the same streams in the
-   same run: plain text, SGR-heavy full-screen redraws, and an Ink/Claude-Code-like stream
-   (status-line rewrites with CSI G / CSI K, spinner titles, 256-colour greys, ?2026 frames).
-   A stream is `cat`ed once the child gets a go key; the run ends when a sentinel printed after
-   the stream shows up in the outer terminal's output (so every byte was parsed and the final
-   frame drawn).
+   same run: plain text, SGR-heavy full-screen redraws, an Ink/Claude-Code-like stream
+   (status-line rewrites with CSI G / CSI K, spinner titles, 256-colour greys, ?2026 frames), and
+   a recording of the real Claude Code streaming three answers (bench/record_claude.py, made at
+   the start of the run; skipped when the pinned binary is not installed), repeated to 3 MB.
+   A stream is `cat`ed (tty in raw mode) once the child gets a go key; the run ends when a
+   sentinel printed after the stream shows up in the outer terminal's output (so every byte was
+   parsed and the final frame drawn).
 2. Keystroke-to-screen latency p50/p99: a key typed into the outer terminal until its echo
    (through the child's tty) is drawn by Heimdall; with 1 and 8 busy tabs (background tabs
    streaming a Claude-like stream at ~10 KB/s, more than Claude Code's measured peak).
 3. CPU (% of one core, Heimdall's whole process, every thread, from schedstat's nanoseconds rather
    than /proc/<pid>/stat's 10 ms ticks) of one tab streaming a Claude-like answer at ~10 KB/s, in
-   view and hidden, and of 8 idle tabs. Each is also given as a marginal cost over the app's own
+   view and hidden, of one tab replaying the Claude Code recording at its recorded pace, in view
+   and hidden, and of 8 idle tabs. Each is also given as a marginal cost over the app's own
    idle cost measured in the same run: the streaming child stops and resumes (a gate file), so
    idle and streaming windows alternate in one app; the 8-tab app runs alongside a tab-less one.
    The tab-less app's threads (the event loop; Textual's input and writer threads) are listed
@@ -127,9 +131,9 @@ def ink_stream(size: int) -> bytes:
     return "".join(out).encode()
 
 
-def recorded_claude_stream(size: int) -> bytes | None:
-    """The real Claude Code's output while it streams answers (bench/record_claude.py), repeated
-    to `size` bytes; None (with a note) when the pinned binary is not installed."""
+def claude_recording(tmp: Path) -> Path | None:
+    """Record the real Claude Code streaming answers (bench/record_claude.py) into `tmp`; the
+    path of the bytes (timing beside them), or None (with a note) when it cannot run here."""
     from record_claude import record
 
     try:
@@ -137,13 +141,29 @@ def recorded_claude_stream(size: int) -> bytes | None:
     except BaseException as exc:  # pytest's skip when the binary is missing is a BaseException
         if isinstance(exc, KeyboardInterrupt):
             raise
-        print(f"# claude_recorded skipped: could not record Claude Code ({exc})", flush=True)
+        print(f"# no Claude Code recording: {exc}", flush=True)
         return None
+    path = tmp / "claude-recording.bin"
+    recording.save(path)
     data = recording.data
-    print(f"# claude_recorded: Claude Code {recording.claude_version} streaming 3 answers, "
-          f"{len(data) / 1000:.0f} KB in {recording.duration:.0f} s, repeated to ~{size / 1e6:.0f} MB",
-          flush=True)
-    return data * max(1, round(size / len(data)))  # whole recordings: no sequence cut in half
+    print(f"# recorded Claude Code {recording.claude_version} streaming 3 answers: "
+          f"{len(data) / 1000:.0f} KB in {recording.duration:.0f} s "
+          f"({len(data) / recording.duration / 1000:.1f} KB/s)", flush=True)
+    return path
+
+
+def replay_command(recording: Path, gate: Path) -> str:
+    """Replay a recording at its recorded pace, forever, while `gate` exists; the tty in raw
+    mode as Claude Code sets it (its bytes pass through as recorded)."""
+    timing = recording.with_name(recording.name + ".timing")
+    return (
+        f"python3 -c \"import os,sys,time,tty\ntty.setraw(0)\n"
+        f"d=open({str(recording)!r},'rb').read()\n"
+        f"t=[l.split() for l in open({str(timing)!r})]\n"
+        "while True:\n at=0\n for delay,size in t:\n"
+        f"  while not os.path.exists({str(gate)!r}): time.sleep(0.05)\n"
+        "  time.sleep(float(delay)); os.write(1, d[at:at+int(size)]); at+=int(size)\""
+    )
 
 
 # -- processes in PTYs -----------------------------------------------------------------------------
@@ -278,9 +298,12 @@ def proc_rss(pid: int) -> int:
 
 def go_command(path: Path) -> str:
     # Waits for a key so timing starts when we say so; then the stream, then the sentinel.
+    # The streams are terminal output already (CRLF line ends, as a program in raw mode writes
+    # them), so the tty passes them through untouched (no ONLCR, no echo of query answers).
     # The sentinel goes on a fresh, plain line so no renderer splits it.
     finish = f'printf "\\033[0m\\r\\n\\033[K{SENTINEL}\\r\\n"'
-    return f"sh -c 'read go; cat {shlex.quote(str(path))}; {finish}; exec sleep 600'"
+    return (f"sh -c 'read go; stty raw -echo; cat {shlex.quote(str(path))}; {finish}; "
+            "exec sleep 600'")
 
 
 def throughput_heimdall(path: Path, tmp: Path) -> tuple[float, float]:
@@ -399,16 +422,22 @@ def measure(outers: list[Outer], seconds: float) -> list[CpuWindow]:
 
 
 def streaming_cpu(
-    tmp: Path, drip: Path, *, visible: bool, seconds: float, pairs: int
+    tmp: Path, drip: Path | None, *, visible: bool, seconds: float, pairs: int,
+    recording: Path | None = None,
 ) -> tuple[float, float]:
     """% of a core of the whole process while one tab streams, and its cost over the same app idle.
 
+    The tab streams the Claude-like drip at ~10 KB/s, or replays `recording` at its own pace.
     Windows alternate (idle, streaming, idle, streaming...) in one app, so the idle anchor is
     measured in the same run and under the same load; medians of each.
     """
     gate = tmp / f"gate-{'visible' if visible else 'hidden'}"
     gate.unlink(missing_ok=True)
-    streamer = streamer_command(drip, gate)
+    if recording is not None:
+        streamer = replay_command(recording, gate)
+    else:
+        assert drip is not None
+        streamer = streamer_command(drip, gate)
     commands = ["sleep 600", streamer] if visible else [streamer, "sleep 600"]
     outer = heimdall(commands, tmp)
     idle: list[float] = []
@@ -548,10 +577,10 @@ def main() -> int:
         "sgr_fullscreen": sgr_stream(size),
         "ink_claude_like": ink_stream(size),
     }
-    if selected("claude_recorded"):
-        recorded = recorded_claude_stream(size)
-        if recorded:
-            streams["claude_recorded"] = recorded
+    recording = claude_recording(tmp) if selected("claude_recorded") or selected("cpu") else None
+    if recording is not None and selected("claude_recorded"):
+        data = recording.read_bytes()
+        streams["claude_recorded"] = data * max(1, round(size / len(data)))  # whole recordings
     print("\n## Throughput (MB/s of wall time; higher is better) and CPU seconds spent")
     print("# cpu ratio = tmux CPU / Heimdall CPU for the same bytes (>1: Heimdall cheaper);")
     print("# it is steadier than the MB/s ratio on a machine shared with other work.")
@@ -589,6 +618,13 @@ def main() -> int:
             )
             print(f"one tab streaming a Claude-like answer at ~10 KB/s, {where}: {whole:.2f} % "
                   f"(marginal {marginal:.2f} %)", flush=True)
+        for visible in (True, False) if recording is not None else ():
+            where = "in view" if visible else "hidden "
+            whole, marginal = streaming_cpu(
+                tmp, None, visible=visible, seconds=seconds, pairs=pairs, recording=recording
+            )
+            print(f"one tab replaying real Claude Code streaming at its recorded pace, {where}: "
+                  f"{whole:.2f} % (marginal {marginal:.2f} %)", flush=True)
         loaded, empty, threads = idle_cpu(tmp, 8, seconds, pairs)
         print(f"8 idle tabs: {loaded:.2f} % (marginal {loaded - empty:.2f} %); the app with no "
               f"tab, measured alongside: {empty:.2f} %", flush=True)
