@@ -243,10 +243,12 @@ class HeimdallApp(App[int]):
         try:
             from textual.drivers.linux_driver import LinuxDriver
 
-            from app.ui.driver import QuietLinuxDriver
-        except ImportError:  # no termios (Windows)
+            from app.ui.driver import QuietLinuxDriver, supports_textual
+        except ImportError:  # no termios (Windows), or Textual's internals moved
             return driver
-        return QuietLinuxDriver if driver is LinuxDriver else driver
+        if driver is not LinuxDriver or not supports_textual():
+            return driver
+        return QuietLinuxDriver
 
     def _apply_keymap(self) -> None:
         direct: dict[str, str] = {"prefix": self.config.keys.prefix}

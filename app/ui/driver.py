@@ -55,6 +55,15 @@ class WakingEvent(threading.Event):
                 os.close(fd)
 
 
+def supports_textual(version: str | None = None) -> bool:
+    """The input loop below is Textual 8's; another major version keeps Textual's own driver."""
+    if version is None:
+        import textual
+
+        version = textual.__version__
+    return version.split(".", 1)[0] == "8"
+
+
 def select_timeout(parser: Any, now: float) -> float | None:
     """How long the input thread may sleep: until the parser's pending timeout, else forever."""
     if not hasattr(parser, "_timeout_time"):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from app.ui.driver import QuietLinuxDriver, WakingEvent, select_timeout
+from app.ui.driver import QuietLinuxDriver, WakingEvent, select_timeout, supports_textual
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -54,6 +54,23 @@ def test_waking_event_makes_its_pipe_readable_until_drained() -> None:
         assert not event.is_set()
     finally:
         event.close()
+
+
+def test_only_textual_8_gets_the_copied_input_loop() -> None:
+    assert supports_textual("8.2.8")
+    assert not supports_textual("9.0.0")
+    assert not supports_textual("7.5.0")
+
+
+def test_another_textual_major_keeps_textuals_own_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    import textual
+    from textual.drivers.linux_driver import LinuxDriver
+
+    from app.config import Config
+    from app.ui.app import HeimdallApp
+
+    monkeypatch.setattr(textual, "__version__", "9.0.0")
+    assert HeimdallApp(Config(), initial_tabs=[]).driver_class is LinuxDriver
 
 
 def test_heimdall_uses_the_quiet_driver_in_a_terminal() -> None:
