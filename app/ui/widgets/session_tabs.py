@@ -47,6 +47,7 @@ class TabLabel(Static):
         super().__init__(classes="tab-label", id=f"label-{view.id}" if view.id else None)
         self.view = view
         self._shown: tuple[object, ...] | None = None
+        self._width = -1  # cells of the text shown
 
     def refresh_label(self, number: int, active: bool) -> None:
         title = self.view.label
@@ -60,11 +61,17 @@ class TabLabel(Static):
         text.append(f" {number} ", style="bold")
         text.append(title)
         text.append(f" {key[2]} ")
-        self.update(text)
+        # A badge or same-width title change needs no new layout of the whole screen (the
+        # costliest part of a tab-bar update, which background tabs cause as they work).
+        width = text.cell_len
+        self.update(text, layout=width != self._width)
+        self._width = width
         self.set_class(active, "-active")
         for state in Activity:
             self.set_class(self.view.state is state, f"-{state.value}")
-        self.tooltip = f"{self.view.label} ({self.view.launch.display}): {self.view.state.value}"
+        tooltip = f"{self.view.label} ({self.view.launch.display}): {self.view.state.value}"
+        if tooltip != self.tooltip:
+            self.tooltip = tooltip
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
