@@ -5,10 +5,10 @@ Run: `.venv/bin/python bench/terminal.py` (about 5 minutes; `--quick` for a smok
 Prints figures only; nothing here asserts.
 
 1. Throughput (MB/s) of child output through Heimdall vs tmux attached, on the same streams in the
-   same run: plain text, SGR-heavy full-screen redraws, an Ink/Claude-Code-like stream
+   same run (10 MB each): plain text, SGR-heavy full-screen redraws, an Ink/Claude-Code-like stream
    (status-line rewrites with CSI G / CSI K, spinner titles, 256-colour greys, ?2026 frames), and
    a recording of the real Claude Code streaming three answers (bench/record_claude.py, made at
-   the start of the run; skipped when the pinned binary is not installed), repeated to 3 MB.
+   the start of the run; skipped when the pinned binary is not installed), repeated to the stream size.
    A stream is `cat`ed (tty in raw mode) once the child gets a go key; the run ends when a
    sentinel printed after the stream shows up in the outer terminal's output (so every byte was
    parsed and the final frame drawn).
@@ -550,6 +550,11 @@ def main() -> int:
         help="comma-separated sections to run: plain, sgr_fullscreen, ink_claude_like, "
         "claude_recorded, latency, cpu, memory (default: all)",
     )
+    parser.add_argument(
+        "--mb", type=float, default=10.0,
+        help="MB per throughput stream (default 10: long enough that the last frame's fixed "
+        "latency, tens of ms for both programs, does not dominate)",
+    )
     args = parser.parse_args()
     if args.run_app:
         run_app(json.loads(args.run_app))
@@ -562,7 +567,7 @@ def main() -> int:
     def selected(section: str) -> bool:
         return not wanted or section in wanted
 
-    size = 1_000_000 if args.quick else 3_000_000
+    size = 1_000_000 if args.quick else int(args.mb * 1_000_000)
     samples = 30 if args.quick else 120
     repeats = 1 if args.quick else 3
     tmp = Path(tempfile.mkdtemp(prefix="heimdall-bench-"))
