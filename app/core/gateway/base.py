@@ -24,6 +24,16 @@ PROVIDER_KEY_VARS = (
 )
 
 
+def provider_keys_removed(
+    environ: Mapping[str, str] | None, *, keep: Collection[str] = ()
+) -> dict[str, str | None]:
+    """`session_env` entries that take the user's provider keys out of a child's environment
+    (None removes a variable), except those in `keep`."""
+    if not environ:
+        return {}
+    return {name: None for name in PROVIDER_KEY_VARS if name in environ and name not in keep}
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     """A model the gateway serves. Prices are USD per million tokens, None when unknown."""

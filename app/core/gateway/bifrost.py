@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 
 from app.core.gateway.base import (
-    PROVIDER_KEY_VARS,
     BudgetExceeded,
     GatewayAuthError,
     GatewayBadResponse,
@@ -36,6 +35,7 @@ from app.core.gateway.base import (
     SessionRef,
     UsageReport,
     merge_custom_headers,
+    provider_keys_removed,
 )
 from app.core.gateway.errors import (
     CredentialMissing,
@@ -257,10 +257,9 @@ class BifrostClient:
     def session_env(
         self, session: SessionRef, environ: Mapping[str, str] | None = None
     ) -> dict[str, str | None]:
-        environ = {} if environ is None else environ
         env: dict[str, str | None] = {}
         if not self.pass_provider_keys:
-            env.update({name: None for name in PROVIDER_KEY_VARS if name in environ})
+            env.update(provider_keys_removed(environ))
         env["ANTHROPIC_BASE_URL"] = f"{self.base_url}/anthropic"
         headers = {SESSION_HEADER: session.id}
         key = self.session_keys.get(session.id)

@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 import httpx
 
 from app.core.gateway.base import (
-    PROVIDER_KEY_VARS,
     GatewayError,
     Health,
     HealthStatus,
     SessionRef,
     merge_custom_headers,
+    provider_keys_removed,
 )
 from app.core.gateway.bifrost import SESSION_HEADER, BifrostClient
 from app.core.gateway.http import typed_errors
@@ -66,11 +66,10 @@ class EmbeddedClient(BifrostClient):
     def session_env(
         self, session: SessionRef, environ: Mapping[str, str] | None = None
     ) -> dict[str, str | None]:
-        environ = {} if environ is None else environ
         env: dict[str, str | None] = {}
         if not self.pass_provider_keys:
             keep = () if self.held_key else ANTHROPIC_CREDENTIALS
-            env.update({n: None for n in PROVIDER_KEY_VARS if n in environ and n not in keep})
+            env.update(provider_keys_removed(environ, keep=keep))
         env["ANTHROPIC_BASE_URL"] = f"{self.base_url}/anthropic"
         if self.held_key:
             env["ANTHROPIC_AUTH_TOKEN"] = self.token

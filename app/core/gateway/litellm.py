@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 
 from app.core.gateway.base import (
-    PROVIDER_KEY_VARS,
     GatewayAuthError,
     GatewayBadResponse,
     GatewayError,
@@ -34,6 +33,7 @@ from app.core.gateway.base import (
     UsageReport,
     UsageTotals,
     merge_custom_headers,
+    provider_keys_removed,
 )
 from app.core.gateway.bifrost import per_token_to_per_mtok
 from app.core.gateway.http import GatewayHTTP, Reply, default_error, typed_errors
@@ -171,10 +171,9 @@ class LiteLLMClient:
     def session_env(
         self, session: SessionRef, environ: Mapping[str, str] | None = None
     ) -> dict[str, str | None]:
-        environ = {} if environ is None else environ
         env: dict[str, str | None] = {}
         if not self.pass_provider_keys:
-            env.update({name: None for name in PROVIDER_KEY_VARS if name in environ})
+            env.update(provider_keys_removed(environ))
         env["ANTHROPIC_BASE_URL"] = self.base_url
         if self.key:
             env["ANTHROPIC_AUTH_TOKEN"] = self.key
