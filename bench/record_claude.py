@@ -80,9 +80,16 @@ class Recording:
 
 
 async def _record(turns: int, event_gap: float, workdir: Path) -> Recording:
-    from app.core.agents import claude_launch
+    from app.core.agents import CLAUDE_CODE_VERSION, claude_launch
     from app.gateway.simulated import SimulatedUpstream
-    from tests.claude_support import CLAUDE_CODE_VERSION, ClaudeScreen, claude_binary, claude_test_env
+    from tests.claude_support import ClaudeScreen, claude_binary, claude_test_env
+
+    class RecordingScreen(ClaudeScreen):
+        """Keeps every chunk Claude Code writes, with its arrival time."""
+
+        def _output(self, data: bytes) -> None:
+            recording.chunks.append((time.monotonic(), bytes(data)))
+            super()._output(data)
 
     upstream = SimulatedUpstream(reply_suffix=ANSWER)
     upstream.slow_event_gap_s = event_gap
@@ -95,15 +102,7 @@ async def _record(turns: int, event_gap: float, workdir: Path) -> Recording:
         claude_binary(), str(uuid.uuid4()), model="claude-sonnet-4-5", resume=False, cwd=work,
         gateway_env={}, base_env=env,
     )
-    screen = ClaudeScreen(launch.argv, launch.env, launch.cwd, cols=COLS, rows=ROWS)
-    feed = screen._output
-
-    def keep(data: bytes) -> None:
-        recording.chunks.append((time.monotonic(), bytes(data)))
-        feed(data)
-
-    screen._output = keep  # type: ignore[method-assign]
-    screen.session.on_output = keep
+    screen = RecordingScreen(launch.argv, launch.env, launch.cwd, cols=COLS, rows=ROWS)
     screen.start()
     try:
         await screen.wait_ready(60)

@@ -26,13 +26,13 @@ from typing import Any
 
 import pytest
 
+from app.core.agents import CLAUDE_OFFLINE_ENV, claude_dot_json
 from app.core.pty import ExitStatus, PtySession
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PINNED_CLAUDE = (
     REPO_ROOT / ".test-deps/claude/node_modules/@anthropic-ai/claude-code-linux-x64/claude"
 )
-CLAUDE_CODE_VERSION = "2.1.197"
 # Footer markers of a ready prompt (2.1.197 and 2.1.332, claude-code.md §8).
 READY_MARKERS = ("? for shortcuts", "auto mode on")
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -54,22 +54,6 @@ def claude_binary() -> str:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
-
-
-def claude_dot_json(*, api_key: str | None = None, trusted: Sequence[str] = ("/",)) -> dict[str, Any]:
-    """The `.claude.json` that suppresses onboarding, trust and key-approval dialogs (§2.3)."""
-    data: dict[str, Any] = {
-        "hasCompletedOnboarding": True,
-        "lastOnboardingVersion": CLAUDE_CODE_VERSION,
-        "theme": "dark",
-        "projects": {
-            folder: {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}
-            for folder in trusted
-        },
-    }
-    if api_key:
-        data["customApiKeyResponses"] = {"approved": [api_key[-20:]], "rejected": []}
-    return data
 
 
 def claude_test_env(
@@ -99,12 +83,7 @@ def claude_test_env(
         "COLORTERM": "truecolor",
         "LANG": "C.UTF-8",
         "ANTHROPIC_BASE_URL": base_url,
-        "DISABLE_TELEMETRY": "1",
-        "DISABLE_ERROR_REPORTING": "1",
-        "DISABLE_AUTOUPDATER": "1",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL": "1",
-        "CLAUDE_CODE_MAX_RETRIES": "2",
+        **CLAUDE_OFFLINE_ENV,
     }
     if auth_token is not None:
         env["ANTHROPIC_AUTH_TOKEN"] = auth_token

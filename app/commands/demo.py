@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import Config
+from app.core.agents import CLAUDE_OFFLINE_ENV, claude_dot_json
 from app.core.gateway.base import PROVIDER_KEY_VARS
 
 DEMO_TABS: tuple[tuple[str, str | None, float | None], ...] = (
@@ -30,17 +31,6 @@ DEMO_TABS: tuple[tuple[str, str | None, float | None], ...] = (
 )
 """Name, model and budget of the tabs the demo opens (in this order)."""
 DEMO_REPLY = "this is Heimdall's demo: a simulated model, no real spend."
-CLAUDE_CODE_VERSION = "2.1.197"
-
-_OFFLINE_FLAGS = {
-    "DISABLE_TELEMETRY": "1",
-    "DISABLE_ERROR_REPORTING": "1",
-    "DISABLE_AUTOUPDATER": "1",
-    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-    "CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL": "1",
-    "CLAUDE_CODE_MAX_RETRIES": "2",
-}
-
 
 def demo_environment(root: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The children's environment: the user's, minus provider keys, with a throwaway Claude home.
@@ -62,16 +52,11 @@ def demo_environment(root: Path, environ: Mapping[str, str] | None = None) -> di
             "CLAUDE_CONFIG_DIR": str(config_dir),
             "CLAUDE_CODE_TMPDIR": str(tmp_dir),
             "ANTHROPIC_AUTH_TOKEN": "heimdall-demo",  # the simulated upstream accepts anything
-            **_OFFLINE_FLAGS,
+            **CLAUDE_OFFLINE_ENV,
         }
     )
     env.setdefault("LANG", "C.UTF-8")
-    dot_json = {
-        "hasCompletedOnboarding": True,
-        "lastOnboardingVersion": CLAUDE_CODE_VERSION,
-        "theme": "dark",
-        "projects": {"/": {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}},
-    }
+    dot_json = claude_dot_json()
     (config_dir / ".claude.json").write_text(json.dumps(dot_json, indent=2), encoding="utf-8")
     return env
 

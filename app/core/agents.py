@@ -101,6 +101,39 @@ class AgentLaunch:
         return shlex.join(self.argv)
 
 
+CLAUDE_CODE_VERSION = "2.1.197"
+"""The Claude Code release Heimdall is tested against (scripts/install-test-deps.sh pins it too)."""
+CLAUDE_OFFLINE_ENV = {
+    "DISABLE_TELEMETRY": "1",
+    "DISABLE_ERROR_REPORTING": "1",
+    "DISABLE_AUTOUPDATER": "1",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    "CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL": "1",
+    "CLAUDE_CODE_MAX_RETRIES": "2",
+}
+"""Every Claude Code switch that would reach the internet, off (claude-code.md §2.1): for the
+demo and the tests, which run it against a simulated upstream."""
+
+
+def claude_dot_json(
+    *, api_key: str | None = None, trusted: Sequence[str] = ("/",)
+) -> dict[str, object]:
+    """A throwaway `.claude.json` that pre-answers onboarding, trust and key-approval dialogs
+    (claude-code.md §2.3)."""
+    data: dict[str, object] = {
+        "hasCompletedOnboarding": True,
+        "lastOnboardingVersion": CLAUDE_CODE_VERSION,
+        "theme": "dark",
+        "projects": {
+            folder: {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}
+            for folder in trusted
+        },
+    }
+    if api_key:
+        data["customApiKeyResponses"] = {"approved": [api_key[-20:]], "rejected": []}
+    return data
+
+
 def is_terminal_identity_var(name: str) -> bool:
     return name in TERMINAL_IDENTITY_VARS or name.startswith(TERMINAL_IDENTITY_PREFIXES)
 
