@@ -32,27 +32,11 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
-LITELLM = Path(os.environ.get("HEIMDALL_TEST_LITELLM", REPO / ".test-deps/litellm/bin/litellm"))
+sys.path.insert(0, str(REPO))
+from tests.fakes.litellm import LiteLLMProxy, LiteLLMUnavailable  # noqa: E402
+from tests.fakes.litellm import start_litellm as launch_litellm  # noqa: E402
+
 MODEL = "claude-sonnet-4-5"
-LITELLM_KEY = "sk-master-1234"
-LITELLM_CONFIG = """\
-model_list:
-  - model_name: claude-sonnet-4-5
-    litellm_params: {{model: anthropic/claude-sonnet-4-5, api_base: "{upstream}", api_key: sk-ant-fake}}
-litellm_settings:
-  drop_params: true
-general_settings:
-  master_key: {key}
-"""
-LITELLM_ENV = {
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
-    "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
-    "LITELLM_LOCAL_BLOG_POSTS": "True",
-    "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
-    "HF_HUB_OFFLINE": "1",
-    "NO_PROXY": "*",
-}
 
 
 def body(stream: bool) -> dict:
@@ -81,37 +65,16 @@ def start_ready(
     return proc, line[len(prefix) :].split()[0]
 
 
-def start_litellm(upstream: str, workdir: Path) -> tuple[subprocess.Popen, str] | None:
-    if not LITELLM.exists():
-        print(f"(LiteLLM not installed at {LITELLM}: skipped)")
+def start_litellm(upstream: str, workdir: Path) -> LiteLLMProxy | None:
+    """The real LiteLLM proxy, started the way the tests start it (tests/fakes/litellm.py)."""
+    try:
+        started = time.monotonic()
+        proxy = launch_litellm(workdir / "litellm", upstream, metrics=False)
+    except LiteLLMUnavailable as exc:
+        print(f"(LiteLLM skipped: {str(exc).splitlines()[0]})")
         return None
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = workdir / "litellm.yaml"
-    config.write_text(LITELLM_CONFIG.format(upstream=upstream, key=LITELLM_KEY))
-    env = {**os.environ, **LITELLM_ENV}
-    log = open(workdir / "litellm.log", "wb")  # noqa: SIM115 - lives as long as the proxy
-    argv = [str(LITELLM), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    started = time.monotonic()
-    while time.monotonic() - started < 60:
-        if proc.poll() is not None:
-            print(f"(LiteLLM exited with {proc.returncode}; see {workdir / 'litellm.log'})")
-            return None
-        try:
-            if httpx.get(url + "/health/liveliness", timeout=1).status_code == 200:
-                print(f"LiteLLM ready in {time.monotonic() - started:.1f} s")
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    print("(LiteLLM did not become ready in 60 s: skipped)")
-    return None
+    print(f"LiteLLM ready in {time.monotonic() - started:.1f} s")
+    return proxy
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -223,12 +186,12 @@ def main() -> int:
                 ),
             ]
             if not args.no_litellm:
-                started = start_litellm(upstream, workdir)
-                if started is not None:
-                    procs.append(started[0])
+                proxy = start_litellm(upstream, workdir)
+                if proxy is not None:
+                    procs.append(proxy.process)
                     targets.append(
-                        Target("litellm", started[1] + "/v1/messages",
-                               {"anthropic-version": "2023-06-01", "x-api-key": LITELLM_KEY})
+                        Target("litellm", proxy.url + "/v1/messages",
+                               {"anthropic-version": "2023-06-01", "x-api-key": proxy.master_key})
                     )
             print(f"\nlatency, {args.n} interleaved rounds per target (ms):")
             results = latency_rounds(targets, args.n)

@@ -65,8 +65,15 @@ def free_port() -> int:
 
 
 def write_config(
-    path: Path, upstream_url: str, *, master_key: str = MASTER_KEY, user_header: str = USER_HEADER
+    path: Path,
+    upstream_url: str,
+    *,
+    master_key: str = MASTER_KEY,
+    user_header: str = USER_HEADER,
+    metrics: bool = True,
 ) -> Path:
+    """The proxy's config; `metrics=False` leaves out the Prometheus callback (the benchmark
+    measures LiteLLM as gateways.md §2.2 runs it, without per-request metrics work)."""
     lines = ["model_list:"]
     for name, model in MODELS.items():
         lines += [
@@ -76,11 +83,10 @@ def write_config(
             f'      api_base: "{upstream_url}"',
             "      api_key: sk-ant-fake",
         ]
+    lines += ["litellm_settings:", "  drop_params: true"]
+    if metrics:
+        lines += ['  callbacks: ["prometheus"]', "  enable_end_user_cost_tracking_prometheus_only: true"]
     lines += [
-        "litellm_settings:",
-        "  drop_params: true",
-        '  callbacks: ["prometheus"]',
-        "  enable_end_user_cost_tracking_prometheus_only: true",
         "general_settings:",
         f"  master_key: {master_key}",
         f"  user_header_name: {user_header}",
@@ -112,11 +118,13 @@ class LiteLLMProxy:
             return ""
 
 
-def start_litellm(workdir: Path, upstream_url: str, *, timeout: float = 60.0) -> LiteLLMProxy:
+def start_litellm(
+    workdir: Path, upstream_url: str, *, timeout: float = 60.0, metrics: bool = True
+) -> LiteLLMProxy:
     """Start the proxy and wait for `/health/liveliness`; raises `LiteLLMUnavailable` with its log."""
     binary = litellm_binary()
     workdir.mkdir(parents=True, exist_ok=True)
-    config = write_config(workdir / "litellm.yaml", upstream_url)
+    config = write_config(workdir / "litellm.yaml", upstream_url, metrics=metrics)
     port = free_port()
     env = {
         k: v
