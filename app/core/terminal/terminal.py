@@ -418,13 +418,6 @@ class Terminal:
         differential test compares both paths). Returns False when the run is not such a flood.
         """
         rows = self._rows
-        # A read may split a line break: leading CRs and LFs and trailing CRs go through the grid
-        # as usual.
-        core = text.lstrip("\r\n")
-        lead = text[: len(text) - len(core)]
-        trail = core[len(core.rstrip("\r")) :]
-        if trail:
-            core = core[: -len(trail)]
         if (
             not self.plain_flood_fast_path
             or rows < 2
@@ -433,9 +426,16 @@ class Terminal:
             or self._concealed
             or 7 not in self._modes
             or self.alt_screen
-            or not core.isascii()
+            or not text.isascii()
         ):
             return False
+        # A read may split a line break: leading CRs and LFs and trailing CRs go through the grid
+        # as usual.
+        core = text.lstrip("\r\n")
+        lead = text[: len(text) - len(core)]
+        trail = core[len(core.rstrip("\r")) :]
+        if trail:
+            core = core[: -len(trail)]
         # CRLF text through a tty's ONLCR arrives as CR CR LF: the same moves.
         newline = "\r\r\n" if "\r\r" in core and core.count("\r\r\n") == core.count("\n") else "\r\n"
         parts = core.split(newline)
