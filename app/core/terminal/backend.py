@@ -57,7 +57,7 @@ class TerminalBackend(Protocol):
         """Decode a compact line produced by this backend."""
         ...
 
-    # The plain-text flood fast path (see ``Terminal._scroll_plain_flood``): the host computes
+    # The plain-text flood fast path (see ``Terminal._start_plain_run``): the host computes
     # the lines a flood of plain text pushes off the screen itself, instead of making the
     # backend print and hand back every one of them.
 

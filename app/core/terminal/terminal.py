@@ -12,6 +12,7 @@ import codecs
 import re
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from rich.segment import Segment
 from rich.style import Style
@@ -52,6 +53,21 @@ _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]")
 _ESCAPE_SEQUENCE = re.compile(r"(\x1b(?:\[[0-?]*[ -/]*[@-~]|[ -/]*[0-~]))")
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+SETTLE_LINES = 4096
+"""Lines a plain run may hold off the grid before it is settled (bounds a hidden tab's memory)."""
+
+
+@dataclass(slots=True)
+class _PlainRun:
+    """Plain lines printed after the grid's content but not yet through it (see ``_absorb``)."""
+
+    lines: list[str]
+    """Complete lines, each followed by CR LF, not yet printed."""
+    partial: str
+    """The line being written (no CR LF yet; may end in CRs)."""
+    passed: list[CompactLine] = field(default_factory=list)
+    """Lines that scroll past entirely, compacted; they go to the history after the grid's rows."""
 
 # A DEC private mode set/reset body ("?2026" -> "2026") parsed once: the modes, those the backend
 # implements itself (forwarded), and whether the alternate screen is among them. Ink apps send
@@ -149,6 +165,7 @@ class Terminal:
         self._match = TOKEN.match
         self._find = CANDIDATE_ESC.search
         self._version = _version()
+        self._run: _PlainRun | None = None  # plain lines not yet printed by the grid
 
     # ------------------------------------------------------------------ public API
 
@@ -174,6 +191,7 @@ class Terminal:
 
     @property
     def scrollback_len(self) -> int:
+        self._settle()
         return len(self._scrollback)
 
     @property
@@ -183,14 +201,17 @@ class Terminal:
         Absolute line indices shift down by exactly this much, so holders of indices (a scrolled-back
         view, search matches, a selection) can follow their content.
         """
+        self._settle()
         return self._lines_dropped
 
     @property
     def total_lines(self) -> int:
+        self._settle()
         return len(self._scrollback) + self._rows
 
     @property
     def cursor(self) -> Cursor:
+        self._settle()
         col, row, _visible = self._backend.cursor()
         return Cursor(
             x=min(max(col, 0), self._cols - 1),
@@ -205,6 +226,7 @@ class Terminal:
 
     def take_dirty(self) -> set[int]:
         """Visible rows changed since the last call (cleared on read)."""
+        self._settle()
         dirty = self._dirty
         self._dirty = set()
         return {y for y in dirty if 0 <= y < self._rows}
@@ -217,6 +239,10 @@ class Terminal:
             text = self._pending + text
             self._pending = ""
         if text:
+            if self._run is not None:
+                if self._absorb(text):
+                    return
+                self._settle()
             # C1 controls (U+0080..U+009F) are UTF-8 C2 80..C2 9F: without a C2 byte, none can be
             # in the text, and the scan skips looking for them (a per-character search).
             self._scan(text, b"\xc2" in data or b"\xc2" in held)
@@ -226,6 +252,7 @@ class Terminal:
         cols, rows = max(1, int(cols)), max(1, int(rows))
         if (cols, rows) == (self._cols, self._rows):
             return
+        self._settle()
         gone = self._backend.resize(cols, rows)
         self._cols, self._rows = cols, rows
         self._margins = None  # like xterm: a resize resets the scroll region
@@ -242,15 +269,17 @@ class Terminal:
         ``Segment.apply_style(row_segments(y, scroll), base_style)`` once Textual's truecolor
         filter has run, but with the combined styles cached (see ``sgr.render_style_for``).
         """
-        index = self.line_index_of_view_row(y, scroll)
+        index = self.line_index_of_view_row(y, scroll)  # settles
         return _pad_runs(self._restore(self._line_runs(index)), self._cols, base_style)
 
     def line_index_of_view_row(self, y: int, scroll: int = 0) -> int:
+        self._settle()
         scroll = min(max(scroll, 0), len(self._scrollback))
         return len(self._scrollback) - scroll + y
 
     def text_line(self, index: int) -> str:
         """Text of absolute line ``index`` (0 = oldest scrollback line), trailing blanks removed."""
+        self._settle()
         return "".join(text for text, _ in self._restore(self._line_runs(index))).rstrip()
 
     # ------------------------------------------------------------------ rows
@@ -287,7 +316,7 @@ class Terminal:
 
     def _scan(self, text: str, c1_possible: bool = True) -> None:
         if self._string_kind is None and "\x1b" not in text and "\x07" not in text and text.isascii():
-            self._text(text)  # no sequence, no BEL, no C1 (plain logs): skip the regex scan
+            self._text(text, whole=True)  # no sequence, BEL or C1 (plain logs): no regex scan
             return
         pos = 0
         if self._string_kind is not None:
@@ -384,7 +413,7 @@ class Terminal:
             if self._string_len <= MAX_OSC:
                 self._string_buf.append(chunk)
 
-    def _text(self, text: str) -> None:
+    def _text(self, text: str, *, whole: bool = False) -> None:
         last = self._last_cluster
         if last is not None and text and (last.endswith(JOINS_NEXT) or not text[0].isascii()):
             text = self._extend_previous(last, text)
@@ -403,20 +432,28 @@ class Terminal:
             if not text:
                 self._last_cluster = None
                 return
-        if not (text.count("\n") > 2 * self._rows and self._scroll_plain_flood(text)):
+        if whole and "\n" in text:  # a whole read of plain text may start a plain run
+            if not self._start_plain_run(text):
+                self._feed_backend(text)
+        elif text.count("\n") > 2 * self._rows and self._start_plain_run(text):
+            self._settle()  # more output follows in this read
+        else:
             self._feed_backend(text)
         self._last_cluster = self._last_printed(text)
 
-    def _scroll_plain_flood(self, text: str) -> bool:
-        """Print a long run of plain lines without making the grid print every one of them.
+    # ------------------------------------------------------------------ plain-text floods
+    #
+    # When plain lines (printable ASCII, CR LF line ends) start on a fresh bottom row with the
+    # default pen, the lines that scroll off are fully known from the text: the grid need not
+    # print, scroll and dump every one of them. Such a run is held as text (``_PlainRun``) after
+    # the grid's content; lines that have scrolled past entirely are compacted directly, and the
+    # grid prints only the last screenful when anyone looks (``_settle``: every accessor, and any
+    # output that is not plain). Plain floods (logs, cat, build output) cost about a third of the
+    # full path, however the PTY splits them into reads; the result is identical (a differential
+    # test compares both paths, with reads and looks at random places).
 
-        When a run of printable ASCII lines (CRLF-separated, as a tty's ONLCR makes them) starts
-        on a fresh bottom row with the default pen, the lines that scroll off are fully known
-        from the text: the grid only prints enough trailing lines to fill the screen, and the
-        host builds the compact scrollback lines for the rest. Plain-text floods (logs, cat,
-        build output) cost about a third of the full path; the result is identical (a
-        differential test compares both paths). Returns False when the run is not such a flood.
-        """
+    def _start_plain_run(self, text: str) -> bool:
+        """Hold ``text`` as a plain run if it is one (see above). False leaves it unfed."""
         rows = self._rows
         if (
             not self.plain_flood_fast_path
@@ -429,54 +466,95 @@ class Terminal:
             or not text.isascii()
         ):
             return False
-        # A read may split a line break: leading CRs and LFs and trailing CRs go through the grid
-        # as usual.
+        if "\r\r" in text:
+            text = text.replace("\r\r\n", "\r\n")  # CR LF text through ONLCR: the same moves
+        # A read may split a line break: leading CRs and LFs go through the grid as usual.
         core = text.lstrip("\r\n")
         lead = text[: len(text) - len(core)]
-        trail = core[len(core.rstrip("\r")) :]
-        if trail:
-            core = core[: -len(trail)]
-        # CRLF text through a tty's ONLCR arrives as CR CR LF: the same moves.
-        newline = "\r\r\n" if "\r\r" in core and core.count("\r\r\n") == core.count("\n") else "\r\n"
-        parts = core.split(newline)
-        if not all(map(str.isprintable, parts)):  # another control, a lone CR or LF
-            return False
+        lines = core.split("\r\n")
+        partial = lines.pop()
+        if not (all(map(str.isprintable, lines)) and partial.rstrip("\r").isprintable()):
+            return False  # another control, a lone CR or LF
         backend = self._backend
         cols = backend.size[0]
         # The grid prints lines until the cursor sits on the bottom row, up to one that shows the
         # pen is the default (a plain one-row line).
         first = max(1, rows - 1 - backend.cursor()[1])
         probe = next(
-            (i for i in range(first, min(len(parts) - 1, first + 8)) if 0 < len(parts[i]) <= cols), 0
+            (i for i in range(first, min(len(lines), first + 8)) if 0 < len(lines[i]) <= cols), 0
         )
         if not probe:
             return False
-        self._feed_backend(lead + "\r\n".join(parts[: probe + 1]) + "\r\n")
-        rest = parts[probe + 1 :]
+        self._feed_backend(lead + "\r\n".join(lines[: probe + 1]) + "\r\n")
+        rest = lines[probe + 1 :]
         col, row, _ = backend.cursor()
-        if not (
+        if (
             col == 0
             and row == rows - 1
             and backend.row_is_default(rows - 2, blank=False)
             and backend.row_is_default(rows - 1, blank=True)
         ):
-            self._feed_backend("\r\n".join(rest) + trail)
-            return True
-        # The trailing lines that fill the screen go to the grid; the ones before only scroll by.
-        filled, first_printed = 0, len(rest)
-        while first_printed > 0 and filled < rows:
-            first_printed -= 1
-            filled += max(1, -(-len(rest[first_printed]) // cols))
-        if first_printed == 0:
-            self._feed_backend("\r\n".join(rest) + trail)
-            return True
-        scrolled_by = backend.compact_plain(rest[:first_printed])
-        changed, gone = backend.feed("\r\n".join(rest[first_printed:]) + trail)
-        self._dirty.update(changed)
-        # The grid's first rows - 1 lost lines are the screen as it was (above the fresh row);
-        # the lines that merely scrolled by went off after them.
-        self._capture(gone[: rows - 1] + scrolled_by + gone[rows - 1 :])
+            self._run = _PlainRun(rest, partial)
+            self._pass_lines()
+        else:
+            self._feed_backend("".join([line + "\r\n" for line in rest]) + partial)
         return True
+
+    def _absorb(self, text: str) -> bool:
+        """Add the next read to the plain run; False (nothing changed) when it is not plain."""
+        if "\x1b" in text or "\x07" in text or not text.isascii():
+            return False
+        run = self._run
+        assert run is not None
+        text = run.partial + text
+        if "\r\r" in text:
+            text = text.replace("\r\r\n", "\r\n")
+        lines = text.split("\r\n")
+        partial = lines.pop()
+        if not (all(map(str.isprintable, lines)) and partial.rstrip("\r").isprintable()):
+            return False
+        run.lines += lines
+        run.partial = partial
+        self._last_cluster = self._last_printed(text)
+        if len(run.lines) > 2 * self._rows:
+            self._pass_lines()
+        return True
+
+    def _pass_lines(self) -> None:
+        """Compact the run's lines that are followed by a screenful of others."""
+        run = self._run
+        assert run is not None
+        lines = run.lines
+        cols = self._backend.size[0]
+        # A line has scrolled past once the lines after it fill every row above the cursor's.
+        filled, first_kept = 0, len(lines)
+        while first_kept > 0 and filled < self._rows - 1:
+            first_kept -= 1
+            filled += max(1, -(-len(lines[first_kept]) // cols))
+        if first_kept:
+            run.passed += self._backend.compact_plain(lines[:first_kept])
+            del lines[:first_kept]
+            if len(run.passed) > SETTLE_LINES:
+                self._settle()
+
+    def _settle(self) -> None:
+        """Print the plain run's last lines through the grid, and its passed lines into history."""
+        run = self._run
+        if run is None:
+            return
+        self._run = None
+        lines = run.lines
+        text = ("\r\n".join(lines) + "\r\n" if lines else "") + run.partial
+        if not run.passed:
+            if text:
+                self._feed_backend(text)
+            return
+        changed, gone = self._backend.feed(text)
+        self._dirty.update(changed)
+        # The kept lines fill every row above the cursor's, so the grid's first rows - 1 lost
+        # rows are the screen as it was; the passed lines went off after them.
+        cut = self._rows - 1
+        self._capture(gone[:cut] + run.passed + gone[cut:])
 
     def _rewrite(self, text: str, clustering: bool) -> str:
         if clustering:

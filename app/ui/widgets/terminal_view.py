@@ -518,20 +518,26 @@ class TerminalView(Widget, can_focus=True):
         self.bytes_received += len(data)
         self.bytes_since_frame += len(data)
         self.last_output_at = asyncio.get_running_loop().time()
-        held = self.terminal.scrollback_len
-        dropped = self.terminal.lines_dropped
+        # Only a scrolled-back view or a selection needs the history's size after each read
+        # (asking makes the emulator settle a plain-text flood it holds back, see Terminal).
+        follow = bool(self.history_offset) or self._selection is not None
+        if follow:
+            held = self.terminal.scrollback_len
+            dropped = self.terminal.lines_dropped
         try:
             self.terminal.feed(data)
         except Exception as exc:  # an emulator bug must not take the whole app down
             self._report_emulator_error(exc)
-        gone = self.terminal.lines_dropped - dropped
-        if self.history_offset:
-            # Keep the history the user is reading in place while new output arrives: every line
-            # added to the history, and every old one dropped from a full one, moves it up by one.
-            grown = self.terminal.scrollback_len - held + gone
-            self.history_offset = min(self.history_offset + grown, self.terminal.scrollback_len)
-        if gone and self._selection is not None:
-            self._shift_selection(gone)
+        if follow:
+            gone = self.terminal.lines_dropped - dropped
+            if self.history_offset:
+                # Keep the history the user is reading in place while new output arrives: every
+                # line added to the history, and every old one dropped from a full one, moves it
+                # up by one.
+                grown = self.terminal.scrollback_len - held + gone
+                self.history_offset = min(self.history_offset + grown, self.terminal.scrollback_len)
+            if gone and self._selection is not None:
+                self._shift_selection(gone)
         self.activity.on_output()
         if self.activity_clock is not None:
             self.activity_clock.request()  # output may make the tab busy (screen activity)
