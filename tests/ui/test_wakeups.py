@@ -235,3 +235,31 @@ async def test_title_changes_are_coalesced_into_few_tab_bar_redraws(monkeypatch)
         assert label is not None
         await wait_until(pilot, lambda: "step 49" in str(label.render()), what="last title shown")
         assert len(redraws) == 1
+
+
+async def test_frame_clock_does_not_rearm_on_every_read_of_a_flood() -> None:
+    import asyncio
+
+    from app.ui.widgets.terminal_view import FLOOD_BYTES_PER_FRAME, FLOOD_QUIET, FrameClock
+
+    loop = asyncio.get_running_loop()
+    clock = FrameClock(60, 20)
+    view = FakeView()
+    view.last_frame_at = loop.time()
+    view.bytes_since_frame = FLOOD_BYTES_PER_FRAME + 1
+    view.last_output_at = loop.time()
+    clock.request(view)  # type: ignore[arg-type]
+    handle, due = clock._handle, clock._due_at
+    assert handle is not None and due is not None
+    # Every read of the flood moves its quiet-time frame later; the armed timer stays.
+    for _ in range(50):
+        view.last_output_at += 0.0005  # stays before the flood's slow frame (1/15 s)
+        clock.request(view)  # type: ignore[arg-type]
+    assert clock._handle is handle
+    # It fires early, finds nothing due, and re-arms once at the frame's real time.
+    await asyncio.sleep(max(0.0, due - loop.time()) + 0.005)
+    assert view.flushed == 0
+    assert clock._due_at == pytest.approx(view.last_output_at + FLOOD_QUIET, abs=1e-6)
+    # Once output pauses, the flood's final frame is drawn.
+    await asyncio.sleep(max(0.0, clock._due_at - loop.time()) + 0.01)
+    assert view.flushed == 1

@@ -54,6 +54,8 @@ _ESCAPE_SEQUENCE = re.compile(r"(\x1b(?:\[[0-?]*[ -/]*[@-~]|[ -/]*[0-~]))")
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 
+PASS_LINES = 256
+"""A plain run compacts its passed lines in batches of at least this many (fewer, larger calls)."""
 SETTLE_LINES = 4096
 """Lines a plain run may hold off the grid before it is settled (bounds a hidden tab's memory)."""
 
@@ -495,7 +497,6 @@ class Terminal:
             and backend.row_is_default(rows - 1, blank=True)
         ):
             self._run = _PlainRun(rest, partial)
-            self._pass_lines()
         else:
             self._feed_backend("".join([line + "\r\n" for line in rest]) + partial)
         return True
@@ -516,14 +517,14 @@ class Terminal:
         run.lines += lines
         run.partial = partial
         self._last_cluster = self._last_printed(text)
-        if len(run.lines) > 2 * self._rows:
-            self._pass_lines()
+        if len(run.lines) > PASS_LINES + 2 * self._rows:
+            self._pass_lines(run)
+            if len(run.passed) > SETTLE_LINES:
+                self._settle()
         return True
 
-    def _pass_lines(self) -> None:
+    def _pass_lines(self, run: _PlainRun) -> None:
         """Compact the run's lines that are followed by a screenful of others."""
-        run = self._run
-        assert run is not None
         lines = run.lines
         cols = self._backend.size[0]
         # A line has scrolled past once the lines after it fill every row above the cursor's.
@@ -534,8 +535,6 @@ class Terminal:
         if first_kept:
             run.passed += self._backend.compact_plain(lines[:first_kept])
             del lines[:first_kept]
-            if len(run.passed) > SETTLE_LINES:
-                self._settle()
 
     def _settle(self) -> None:
         """Print the plain run's last lines through the grid, and its passed lines into history."""
@@ -543,6 +542,7 @@ class Terminal:
         if run is None:
             return
         self._run = None
+        self._pass_lines(run)
         lines = run.lines
         text = ("\r\n".join(lines) + "\r\n" if lines else "") + run.partial
         if not run.passed:

@@ -141,6 +141,9 @@ class ActivityClock:
             self._handle.cancel()
             self._handle = None
 
+    def _flooding(self) -> bool:
+        return any(view.bytes_since_frame > FLOOD_BYTES_PER_FRAME for view in self._pending)
+
     def _tick(self) -> None:
         self._handle = None
         self.ticks += 1
@@ -224,9 +227,16 @@ class FrameClock:
         if self._handle is not None and self._due_at is not None:
             if self._due_at == due or max(self._due_at, due) <= now:
                 return  # same time, or both already due: the pending timer takes it
+            if now < self._due_at < due and self._flooding():
+                # A flood pushes its quiet-time frame later with every read: let the timer
+                # fire early once (it re-arms) rather than re-arming thousands of times.
+                return
             self._handle.cancel()
         self._due_at = due
         self._handle = loop.call_at(due, self._tick)
+
+    def _flooding(self) -> bool:
+        return any(view.bytes_since_frame > FLOOD_BYTES_PER_FRAME for view in self._pending)
 
     def _tick(self) -> None:
         self._handle = None

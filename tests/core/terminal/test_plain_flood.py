@@ -67,8 +67,8 @@ def test_a_log_flood_takes_the_fast_path_and_matches(monkeypatch: pytest.MonkeyP
         term.feed(b"\x1b[1;31mred start\x1b[0m\r\n")  # styled history before the flood
         for start in range(0, len(data), 4000):
             term.feed(data[start : start + 4000])
-    assert sum(calls) > 300  # most lines never went through the grid
     assert visible_state(fast) == visible_state(full)
+    assert sum(calls) > 380  # most lines never went through the grid
     assert fast.text_line(0) == "red start"
     cursor_line = fast.line_index_of_view_row(fast.cursor.y)
     assert fast.text_line(cursor_line) == "partial"
@@ -192,7 +192,8 @@ def test_a_flood_read_by_read_keeps_lines_off_the_grid_between_frames(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A PTY hands a flood over in ~4 KiB reads: the run spans them, and a frame (every ~60 ms
-    during a flood) prints only the last screenful."""
+    during a flood) prints only the last screenful; a hidden tab's run settles every few
+    thousand lines."""
     calls = count_fast_calls(monkeypatch)
     printed: list[int] = []
     original_feed = AvtBackend.feed
@@ -210,8 +211,8 @@ def test_a_flood_read_by_read_keeps_lines_off_the_grid_between_frames(
     for read, start in enumerate(range(0, len(data), 4096)):
         fast.feed(data[start : start + 4096])
         full.feed(data[start : start + 4096])
-        if read % 16 == 15:
-            painted.update()  # a frame
+        if read % 16 == 15 and start < len(data) // 2:
+            painted.update()  # a frame; then hidden: nobody looks, the run settles on its own
     assert sum(calls) > 19_000  # nearly every line was compacted without the grid
     assert sum(printed) < 2_000  # the grid printed a few screenfuls, not 20,000 lines
     assert visible_state(fast) == visible_state(full)
