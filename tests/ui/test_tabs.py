@@ -131,7 +131,13 @@ async def test_crashing_child_keeps_output_and_exit_code_then_restarts() -> None
         assert view.exit_status is not None and view.exit_status.code == 3
         assert "LAST-WORDS" in screen_text(view)
         await wait_until(pilot, lambda: "exit 3" in label_of(app, view), what="exit badge")
-        assert any(isinstance(m, TabExited) and m.status.code == 3 for m in messages)
+        # The tab bar may draw the badge (from the view's state) before the view's queue has
+        # dispatched the message.
+        await wait_until(
+            pilot,
+            lambda: any(isinstance(m, TabExited) and m.status.code == 3 for m in messages),
+            what="TabExited",
+        )
         first_pid = view.pid
         # Restart with a new launch (what the model menu does), keeping the session id.
         session_id = view.session_id
