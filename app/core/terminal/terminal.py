@@ -60,6 +60,18 @@ SETTLE_LINES = 4096
 """Lines a plain run may hold off the grid before it is settled (bounds a hidden tab's memory)."""
 
 
+def _plain_lines(text: str) -> tuple[list[str], str] | None:
+    """ASCII ``text`` as complete plain lines and the partial last one, or None when it holds
+    another control (a lone CR or LF, a tab...). CR LF through ONLCR (CR CR LF) moves the same."""
+    if "\r\r" in text:
+        text = text.replace("\r\r\n", "\r\n")
+    lines = text.split("\r\n")
+    partial = lines.pop()
+    if all(map(str.isprintable, lines)) and partial.rstrip("\r").isprintable():
+        return lines, partial
+    return None
+
+
 @dataclass(slots=True)
 class _PlainRun:
     """Plain lines printed after the grid's content but not yet through it (see ``_absorb``)."""
@@ -468,15 +480,13 @@ class Terminal:
             or not text.isascii()
         ):
             return False
-        if "\r\r" in text:
-            text = text.replace("\r\r\n", "\r\n")  # CR LF text through ONLCR: the same moves
         # A read may split a line break: leading CRs and LFs go through the grid as usual.
         core = text.lstrip("\r\n")
         lead = text[: len(text) - len(core)]
-        lines = core.split("\r\n")
-        partial = lines.pop()
-        if not (all(map(str.isprintable, lines)) and partial.rstrip("\r").isprintable()):
-            return False  # another control, a lone CR or LF
+        split = _plain_lines(core)
+        if split is None:
+            return False
+        lines, partial = split
         backend = self._backend
         cols = backend.size[0]
         # The grid prints lines until the cursor sits on the bottom row, up to one that shows the
@@ -507,16 +517,13 @@ class Terminal:
             return False
         run = self._run
         assert run is not None
-        text = run.partial + text
-        if "\r\r" in text:
-            text = text.replace("\r\r\n", "\r\n")
-        lines = text.split("\r\n")
-        partial = lines.pop()
-        if not (all(map(str.isprintable, lines)) and partial.rstrip("\r").isprintable()):
+        split = _plain_lines(run.partial + text)
+        if split is None:
             return False
+        lines, partial = split
         run.lines += lines
         run.partial = partial
-        self._last_cluster = self._last_printed(text)
+        self._last_cluster = self._last_printed(text)  # ASCII: the last character, or None
         if len(run.lines) > PASS_LINES + 2 * self._rows:
             self._pass_lines(run)
             if len(run.passed) > SETTLE_LINES:

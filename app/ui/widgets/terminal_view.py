@@ -141,9 +141,6 @@ class ActivityClock:
             self._handle.cancel()
             self._handle = None
 
-    def _flooding(self) -> bool:
-        return any(view.bytes_since_frame > FLOOD_BYTES_PER_FRAME for view in self._pending)
-
     def _tick(self) -> None:
         self._handle = None
         self.ticks += 1
