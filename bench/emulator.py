@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.core.terminal import Terminal
+from heimdall.terminal import Terminal
 
 COLS, ROWS = 120, 40
 CHUNK = 4096

@@ -166,11 +166,11 @@ def main() -> int:
         env = {**os.environ, "HEIMDALL_DATA_DIR": str(workdir / "data"), "PYTHONUNBUFFERED": "1"}
         try:
             up_proc, upstream = start_ready(
-                [sys.executable, "-m", "app.gateway.simulated", "--port", "0"], "READY ", env
+                [sys.executable, "-m", "heimdall.demo.simulated", "--port", "0"], "READY ", env
             )
             procs.append(up_proc)
             gw_proc, gateway = start_ready(
-                [sys.executable, "-m", "app", "gateway", "--port", "0", "--upstream", upstream,
+                [sys.executable, "-m", "heimdall", "gateway", "--port", "0", "--upstream", upstream,
                  "--db", str(workdir / "gw.db")],
                 "heimdall gateway ready on ",
                 env,

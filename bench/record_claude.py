@@ -80,8 +80,9 @@ class Recording:
 
 
 async def _record(turns: int, event_gap: float, workdir: Path) -> Recording:
-    from app.core.agents import CLAUDE_CODE_VERSION, claude_launch
-    from app.gateway.simulated import SimulatedUpstream
+    from heimdall.claude.agents import CLAUDE_CODE_VERSION, claude_launch
+    from heimdall.demo.simulated import SimulatedUpstream
+
     from tests.claude_support import ClaudeScreen, claude_binary, claude_test_env
 
     class RecordingScreen(ClaudeScreen):

@@ -262,9 +262,9 @@ def heimdall(commands: list[str], tmp: Path) -> Outer:
 def run_app(commands: list[str]) -> None:
     """Inside the outer PTY: the real HeimdallApp with one tab per command, sidebar hidden."""
     sys.path.insert(0, str(ROOT))
-    from app.config import Config
-    from app.core.agents import command_launch
-    from app.ui.app import HeimdallApp, TabRequest
+    from heimdall.claude.agents import command_launch
+    from heimdall.config import Config
+    from heimdall.tui.app import HeimdallApp, TabRequest
 
     config = Config()
     config.ui.sidebar = False

@@ -42,12 +42,11 @@ async def _wait(pilot, check: Callable[[], bool], what: str, timeout: float = 90
 
 
 async def capture(claude: str, out: Path) -> list[Path]:
+    from heimdall.commands.demo import build_demo_app, start_demo_stack
+    from heimdall.config import Config
+    from heimdall.tui.screens.model_menu import ModelMenu
+    from heimdall.tui.screens.new_session import NewSessionScreen
     from textual.widgets import DataTable
-
-    from app.commands.demo import build_demo_app, start_demo_stack
-    from app.config import Config
-    from app.ui.screens.model_menu import ModelMenu
-    from app.ui.screens.new_session import NewSessionScreen
 
     config = Config()
     config.gateway.refresh_seconds = 0.5

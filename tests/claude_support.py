@@ -7,8 +7,8 @@
   Claude Code strictly on 127.0.0.1: throwaway HOME and CLAUDE_CONFIG_DIR with a pre-seeded
   `.claude.json` (onboarding done, everything under `/` trusted), every telemetry / update /
   marketplace switch off.
-- `ClaudeScreen`: a child in a real PTY (`app.core.pty.PtySession`) whose output is rendered by
-  our emulator (`app.core.terminal.Terminal`); tests wait for text on the rendered screen, never
+- `ClaudeScreen`: a child in a real PTY (`heimdall.process.pty.PtySession`) whose output is rendered by
+  our emulator (`heimdall.terminal.Terminal`); tests wait for text on the rendered screen, never
   on raw bytes (Claude Code positions words with cursor moves).
 """
 
@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from app.core.agents import CLAUDE_OFFLINE_ENV, claude_dot_json
-from app.core.pty import ExitStatus, PtySession
+from heimdall.claude.agents import CLAUDE_OFFLINE_ENV, claude_dot_json
+from heimdall.process.pty import ExitStatus, PtySession
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PINNED_CLAUDE = (
@@ -107,7 +106,7 @@ def config_dir_of(env: Mapping[str, str]) -> Path:
 def _make_terminal(
     cols: int, rows: int, on_reply: Callable[[bytes], None], on_event: Callable[[Any], None]
 ) -> Any:
-    from app.core.terminal import Terminal
+    from heimdall.terminal import Terminal
 
     return Terminal(cols=cols, rows=rows, scrollback_lines=5000, on_reply=on_reply, on_event=on_event)
 

@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from app.config import ConfigError, load_config
+from heimdall.config import ConfigError, load_config
 
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:
@@ -75,7 +74,7 @@ def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[gateway]\nrefresh_seconds = "soon"\n')
     result = subprocess.run(
-        [sys.executable, "-m", "app", "models"],
+        [sys.executable, "-m", "heimdall", "models"],
         env={"HEIMDALL_CONFIG": str(path), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.core.gateway.base import ModelInfo, SessionUsage, UsageReport, UsageTotals
+from heimdall.gateways.protocol import ModelInfo, SessionUsage, UsageReport, UsageTotals
 
 SONNET = ModelInfo("claude-sonnet-4-5", input_per_mtok=3.0, output_per_mtok=15.0,
                    cache_read_per_mtok=0.30, cache_write_per_mtok=3.75)

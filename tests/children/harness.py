@@ -8,10 +8,11 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from app.config import Config
-from app.core.agents import AgentLaunch, child_environment
-from app.ui.app import HeimdallApp, TabRequest
-from app.ui.widgets.terminal_view import TerminalView
+from heimdall.claude.agents import AgentLaunch, child_environment
+from heimdall.config import Config
+from heimdall.tui.app import HeimdallApp, TabRequest
+from heimdall.tui.widgets.terminal_view import TerminalView
+
 from tests.children import probe_argv
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import pytest
+from heimdall.cli import main
 
-from app.cli import main
-from tests.core.gateway.bifrost_support import HAIKU, SONNET, send, settle
 from tests.fakes.bifrost import BifrostFake, FakeUsage, fake_cost
+from tests.gateways.bifrost_support import HAIKU, SONNET, send, settle
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -173,7 +173,7 @@ def test_auth_store_status_clear(
     assert memory_keyring.items[("heimdall", "virtual-key")] == "sk-bf-1111"
     monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
     assert cli(capsys, "auth", "set-admin", "--username", "root", "--stdin")[0] == 0
-    from app.secrets import admin_credential
+    from heimdall.credentials import admin_credential
 
     credential = admin_credential()
     assert credential is not None and credential.username == "root" and credential.scheme == "basic"
@@ -231,7 +231,7 @@ def test_real_process_usage_json(bifrost: BifrostFake) -> None:
         [
             sys.executable,
             "-m",
-            "app",
+            "heimdall",
             "usage",
             "--json",
             "--gateway",
@@ -250,7 +250,7 @@ def test_real_process_usage_json(bifrost: BifrostFake) -> None:
         [
             sys.executable,
             "-m",
-            "app",
+            "heimdall",
             "models",
             "--gateway",
             "http://192.0.2.1:8080",
@@ -268,9 +268,9 @@ def test_real_process_usage_json(bifrost: BifrostFake) -> None:
 def test_upstream_key_is_what_the_embedded_gateway_reads(memory_keyring, capsys, monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("sk-ant-held\n"))
     assert cli(capsys, "auth", "set-upstream-key", "--stdin")[0] == 0
-    from app import secrets
+    from heimdall import credentials as secrets
 
-    assert secrets.get_secret("anthropic-api-key") == "sk-ant-held"  # the name app.gateway.server asks for
+    assert secrets.get_secret("anthropic-api-key") == "sk-ant-held"  # the name heimdall.server.app asks for
     assert secrets.get_secret("no-such-secret") is None
 
 
@@ -278,10 +278,9 @@ def test_no_gateway_configured_reads_the_running_embedded_gateway(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import httpx
-
-    from app.gateway.server import GatewaySettings, RunningGateway
-    from app.gateway.simulated import SimulatedUpstream
-    from app.gateway.token import load_or_create_token
+    from heimdall.demo.simulated import SimulatedUpstream
+    from heimdall.server.app import GatewaySettings, RunningGateway
+    from heimdall.server.auth import load_or_create_token
 
     port = free_port()
     config = tmp_path / "config.toml"

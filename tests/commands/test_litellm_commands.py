@@ -8,9 +8,9 @@ import uuid
 
 import httpx
 import pytest
+from heimdall.cli import main
+from heimdall.demo.simulated import SimulatedUsage
 
-from app.cli import main
-from app.gateway.simulated import SimulatedUsage
 from tests.fakes.litellm import MASTER_KEY, USER_HEADER, LiteLLMStack, shared_stack
 
 pytestmark = [pytest.mark.litellm, pytest.mark.timeout(180)]

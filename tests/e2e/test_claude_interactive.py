@@ -1,7 +1,7 @@
 """The real Claude Code TUI in a real PTY, rendered by Heimdall's emulator.
 
 One session end to end the way a tab hosts it: the launch comes from `claude_launch`, the screen
-is read from `app.core.terminal.Terminal`, keys go in as a user types them. Checks the prompt
+is read from `heimdall.terminal.Terminal`, keys go in as a user types them. Checks the prompt
 footer, a reply on screen, the AI title arriving as an OSC title, and Ctrl+C twice exiting 0.
 """
 
@@ -12,9 +12,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from heimdall.claude.agents import claude_launch
+from heimdall.demo.simulated import SimulatedUpstream
 
-from app.core.agents import claude_launch
-from app.gateway.simulated import SimulatedUpstream
 from tests.claude_support import ClaudeScreen, claude_binary, claude_test_env
 
 pytestmark = [pytest.mark.claude, pytest.mark.timeout(120)]

@@ -14,8 +14,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from heimdall.demo.simulated import SimulatedUpstream
 
-from app.gateway.simulated import SimulatedUpstream
 from tests.claude_support import ClaudeScreen, claude_binary, claude_test_env
 
 pytestmark = [pytest.mark.claude, pytest.mark.timeout(120)]

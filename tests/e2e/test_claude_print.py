@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from heimdall.claude.agents import SessionState, relaunch_resume, session_state, transcript_path
+from heimdall.demo.simulated import SimulatedUpstream
 
-from app.core.agents import SessionState, relaunch_resume, session_state, transcript_path
-from app.gateway.simulated import SimulatedUpstream
 from tests.claude_support import claude_binary, claude_test_env
 
 pytestmark = [pytest.mark.claude, pytest.mark.timeout(120)]

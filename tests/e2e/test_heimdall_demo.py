@@ -2,7 +2,7 @@
 
 Nothing is stubbed: the CLI starts the simulated upstream and the embedded gateway, opens two tabs
 running the pinned Claude Code, and draws everything with Textual into a pseudo-terminal that this
-test reads through `app.core.terminal.Terminal`, typing raw bytes like a user at a keyboard.
+test reads through `heimdall.terminal.Terminal`, typing raw bytes like a user at a keyboard.
 Checks a prompt round trip in both tabs (each tab's reply on screen, spend in the sidebar), then
 quits and verifies that no child process and no throwaway folder is left behind.
 """
@@ -45,7 +45,7 @@ async def test_heimdall_demo_two_tabs_round_trip_and_clean_quit(tmp_path: Path) 
     }
     env.pop("TMUX", None)
     screen = ClaudeScreen(
-        [sys.executable, "-m", "app", "demo"], env, tmp_path, cols=160, rows=45
+        [sys.executable, "-m", "heimdall", "demo"], env, tmp_path, cols=160, rows=45
     ).start()
     pids: set[int] = set()
     try:

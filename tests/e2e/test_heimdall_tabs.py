@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from heimdall.demo.simulated import SimulatedUpstream
 
-from app.gateway.simulated import SimulatedUpstream
 from tests.claude_support import (
     PREFIX_KEY,
     ClaudeScreen,
@@ -75,7 +75,7 @@ async def test_heimdall_two_claude_tabs(tmp_path: Path, fake_upstream: Simulated
     )
     work = tmp_path / "work"
     work.mkdir()
-    argv = [sys.executable, "-m", "app", "--fresh", "--agent", "claude", "--cwd", str(work)]
+    argv = [sys.executable, "-m", "heimdall", "--fresh", "--agent", "claude", "--cwd", str(work)]
     screen = ClaudeScreen(argv, env, work, cols=140, rows=40).start()
     claude_pids: set[int] = set()
     try:

@@ -39,17 +39,17 @@ from typing import Any
 
 import httpx
 import pytest
+from heimdall.config import Config
+from heimdall.demo.simulated import SimulatedUsage
+from heimdall.gateways import make_client
+from heimdall.sessions.store import Session, SessionStore
+from heimdall.tui.screens.model_menu import ModelMenu
+from heimdall.tui.sessions_app import SessionsApp
+from heimdall.tui.widgets.spend_sidebar import TabSpendCard, format_usd
+from heimdall.tui.widgets.terminal_view import TerminalView
 from rich.console import Console
 from textual.widgets import DataTable, Label, Static
 
-from app.config import Config
-from app.core.gateway import make_client
-from app.core.sessions import Session, SessionStore
-from app.gateway.simulated import SimulatedUsage
-from app.ui.gateway_app import SessionsApp
-from app.ui.screens.model_menu import ModelMenu
-from app.ui.widgets.spend_sidebar import TabSpendCard, format_usd
-from app.ui.widgets.terminal_view import TerminalView
 from tests.claude_support import claude_binary, claude_test_env
 from tests.fakes.litellm import MASTER_KEY, USER_HEADER, LiteLLMStack, shared_stack
 

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from app.core.agents import (
+from heimdall.claude.agents import (
     AgentLaunch,
     SessionState,
     claude_launch,
@@ -33,7 +32,8 @@ from app.core.agents import (
     switch_model_launch,
     turn_saved,
 )
-from app.gateway.simulated import SimulatedUpstream
+from heimdall.demo.simulated import SimulatedUpstream
+
 from tests.claude_support import ClaudeScreen, claude_binary, claude_test_env, config_dir_of
 
 pytestmark = [pytest.mark.claude, pytest.mark.timeout(120)]

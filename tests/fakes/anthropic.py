@@ -1,10 +1,10 @@
 """The fake Anthropic upstream for tests: the shipped simulator, re-exported.
 
-It lives in the package (`app.gateway.simulated`) because `heimdall demo` uses it too; tests import
+It lives in the package (`heimdall.demo.simulated`) because `heimdall demo` uses it too; tests import
 it from here so the fakes for every upstream sit side by side under `tests/fakes/`.
 """
 
-from app.gateway.simulated import (
+from heimdall.demo.simulated import (
     DEFAULT_REPLY_SUFFIX,
     ERROR_TYPES,
     SIMULATED_MODELS,

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
-from app.gateway.simulated import SimulatedUpstream
+from heimdall.demo.simulated import SimulatedUpstream
 
 DEFAULT_VENV = Path(__file__).resolve().parents[2] / ".test-deps" / "litellm"
 MASTER_KEY = "sk-master-heimdall-test"

@@ -1,0 +1,3 @@
+from heimdall.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,602 @@
+"""Bifrost-compatible read API over the request log, plus Heimdall's budget endpoint.
+
+Same paths, query parameters, response shapes and 400 messages as Bifrost v2.x (see the README
+table for the subset), so one client reads either. Everything under `/api/` requires
+`Authorization: Bearer <gateway token>`.
+
+| Route | Notes |
+|---|---|
+| `GET /api/logs` | filters, `limit`/`offset` (exact 400s), `sort_by`, `order` |
+| `GET /api/logs/{id}` | one row, unwrapped; 404 `log not found` |
+| `GET /api/logs/stats` | `SearchStats` flattened |
+| `GET /api/logs/rankings` | per model, `limit` / `all=true`, trends vs the previous window |
+| `GET /api/heimdall/budgets`, `POST /api/heimdall/budgets` | per-session budgets |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from heimdall.server import relay as proxy
+from heimdall.server.asgi import Receive, Scope, Send, bifrost_error, read_body, send_json
+from heimdall.server.pricing import per_token
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from heimdall.server.app import Gateway
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+_SORT = {"timestamp": "ts", "latency": "latency_ms", "tokens": "total_tokens", "cost": "cost"}
+_META_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_PERIOD = re.compile(r"^(\d+)([smhdw])$")
+_PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+_MODELS_TTL_S = 60.0
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def rfc3339(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(value: str) -> float | None:
+    """RFC 3339 (nanoseconds allowed) -> epoch seconds; None when unparsable (Bifrost ignores it)."""
+    text = _FRACTION.sub(r"\1", value.strip())
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _float(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _go_bool(value: str) -> bool | None:
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return None
+
+
+class Query:
+    """Parsed query string (last value wins, like Go's `QueryArgs.Peek`)."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+        self.values = dict(self.pairs)
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+
+class Filter:
+    """The `/api/logs` filter set as SQL."""
+
+    def __init__(self, q: Query, *, now: float | None = None) -> None:
+        self.where: list[str] = []
+        self.args: list[Any] = []
+        self.start: float | None = None
+        self.end: float | None = None
+        for name, column in (
+            ("providers", "provider"),
+            ("models", "model"),
+            ("status", "status"),
+            ("objects", "object"),
+            ("stop_reasons", "stop_reason"),
+        ):
+            raw = q.get(name)
+            items = _list(raw) if raw else []
+            if items:
+                self.where.append(f"{column} IN ({', '.join('?' for _ in items)})")
+                self.args.extend(items)
+        request_id = q.get("request_id")
+        if request_id:
+            self.where.append("id = ?")
+            self.args.append(request_id)
+        else:
+            self._time_window(q, now if now is not None else time.time())
+        for name, column, op in (
+            ("min_latency", "latency_ms", ">="),
+            ("max_latency", "latency_ms", "<="),
+            ("min_tokens", "total_tokens", ">="),
+            ("max_tokens", "total_tokens", "<="),
+            ("min_cost", "cost", ">="),
+            ("max_cost", "cost", "<="),
+        ):
+            number = _float(q.get(name))
+            if number is not None:
+                self.where.append(f"{column} {op} ?")
+                self.args.append(number)
+        if _go_bool(q.get("missing_cost_only") or "") is True:
+            self.where.append("missing_cost = 1")
+        for name, value in q.pairs:
+            if not name.startswith("metadata_"):
+                continue
+            key = name[len("metadata_") :]
+            if not _META_KEY.match(key):
+                raise BadRequest(f"invalid metadata key: {key}")
+            if key == "session":
+                self.where.append("session = ?")
+                self.args.append(value)
+            else:
+                self.where.append("json_extract(metadata, ?) = ?")
+                self.args.extend([f'$."{key}"', value])
+
+    def _time_window(self, q: Query, now: float) -> None:
+        period = q.get("period")
+        match = _PERIOD.match(period.strip()) if period else None
+        if match:
+            self.start = now - int(match.group(1)) * _PERIOD_UNITS[match.group(2)]
+            self.end = None
+        else:
+            start, end = q.get("start_time"), q.get("end_time")
+            self.start = parse_time(start) if start else None
+            self.end = parse_time(end) if end else None
+        if self.start is not None:
+            self.where.append("ts >= ?")
+            self.args.append(self.start)
+        if self.end is not None:
+            self.where.append("ts <= ?")
+            self.args.append(self.end)
+
+    def sql(self, extra: Sequence[str] = ()) -> str:
+        clauses = [*self.where, *extra]
+        return (" WHERE " + " AND ".join(clauses)) if clauses else ""
+
+
+# -- row -> JSON -------------------------------------------------------------------------------
+
+
+def log_json(row: sqlite3.Row) -> dict[str, Any]:
+    """One `Log` in Bifrost's shape (omitempty fields absent when empty)."""
+    import json
+
+    stamp = rfc3339(row["ts"])
+    processing = row["status"] == "processing"
+    out: dict[str, Any] = {
+        "id": row["id"],
+        "parent_request_id": None,
+        "timestamp": stamp,
+        "object": row["object"],
+        "provider": row["provider"],
+        "model": row["model"],
+        "number_of_retries": 0,
+        "fallback_index": 0,
+        "selected_key_id": "",
+        "selected_key_name": "",
+        "virtual_key_id": None,
+        "virtual_key_name": None,
+        "routing_rule_id": None,
+        "routing_rule_name": None,
+    }
+    if not processing and row["latency_ms"] is not None:
+        out["latency"] = row["latency_ms"]
+    if not processing and row["cost"]:
+        out["cost"] = row["cost"]
+    out["status"] = row["status"]
+    out["stream"] = bool(row["stream"])
+    out["raw_request"] = ""
+    out["raw_response"] = ""
+    out["is_large_payload_request"] = False
+    out["is_large_payload_response"] = False
+    out["created_at"] = stamp
+    if not processing:
+        read, w5, w1 = row["cache_read_tokens"], row["cache_write_5m_tokens"], row["cache_write_1h_tokens"]
+        usage: dict[str, Any] = {}
+        if row["prompt_tokens"]:
+            usage["prompt_tokens"] = row["prompt_tokens"]
+        details: dict[str, Any] = {
+            "cached_read_tokens": read,
+            "cached_write_tokens": w5 + w1,
+            "cached_tokens": read,
+            "cache_write_tokens": w5 + w1,
+        }
+        if w5 or w1:
+            details["cached_write_token_details"] = {
+                "cached_write_tokens_5m": w5,
+                "cached_write_tokens_1h": w1,
+            }
+        usage["prompt_tokens_details"] = details
+        if row["output_tokens"]:
+            usage["completion_tokens"] = row["output_tokens"]
+        usage["total_tokens"] = row["total_tokens"]
+        out["token_usage"] = usage
+    metadata = json.loads(row["metadata"] or "{}")
+    if metadata:
+        out["metadata"] = metadata
+    if row["stop_reason"]:
+        out["stop_reason"] = row["stop_reason"]
+    if row["status"] == "error" and (row["error_message"] or row["error_type"]):
+        error: dict[str, Any] = {"message": row["error_message"] or ""}
+        if row["error_type"]:
+            error["type"] = row["error_type"]
+        out["error_details"] = {
+            "is_bifrost_error": False,
+            "status_code": row["http_status"] or 0,
+            "error": error,
+            "extra_fields": {},
+        }
+    out["heimdall"] = {
+        "requested_model": row["requested_model"],
+        "ttfb_ms": row["ttfb_ms"],
+        "http_status": row["http_status"],
+        "missing_cost": bool(row["missing_cost"]),
+        "claude_code_session_id": row["cc_session_id"],
+        "input_tokens": row["input_tokens"],
+        "output_tokens": row["output_tokens"],
+        "cache_read_tokens": read if not processing else 0,
+        "cache_write_5m_tokens": row["cache_write_5m_tokens"],
+        "cache_write_1h_tokens": row["cache_write_1h_tokens"],
+        "error_message": row["error_message"],
+    }
+    return out
+
+
+# -- queries (run on a worker thread) ---------------------------------------------------------
+
+_STATS_SQL = """
+SELECT COUNT(*) AS total,
+       COALESCE(SUM(status != 'processing'), 0) AS terminal,
+       COALESCE(SUM(status = 'success'), 0) AS ok,
+       AVG(CASE WHEN status != 'processing' THEN latency_ms END) AS avg_latency,
+       COALESCE(SUM(CASE WHEN status != 'processing' THEN total_tokens END), 0) AS tokens,
+       COALESCE(SUM(CASE WHEN status != 'processing' THEN prompt_tokens END), 0) AS prompt,
+       COALESCE(SUM(CASE WHEN status != 'processing' THEN output_tokens END), 0) AS completion,
+       COALESCE(SUM(CASE WHEN status != 'processing' THEN cost END), 0.0) AS cost
+FROM logs"""
+
+
+def stats_of(gw: Gateway, flt: Filter) -> dict[str, Any]:
+    row = gw.store.query(_STATS_SQL + flt.sql(), flt.args)[0]
+    terminal = row["terminal"]
+    rate = (row["ok"] * 100.0 / terminal) if terminal else 0
+    return {
+        "total_requests": row["total"],
+        "success_rate": rate,
+        "user_facing_success_rate": rate,
+        "user_facing_total_requests": terminal,
+        "average_latency": row["avg_latency"] or 0,
+        "total_tokens": row["tokens"],
+        "prompt_tokens": row["prompt"],
+        "completion_tokens": row["completion"],
+        "total_cost": row["cost"],
+    }
+
+
+def _paging(q: Query) -> tuple[int, int]:
+    limit, offset = 50, 0
+    raw = q.get("limit")
+    if raw is not None and raw != "":
+        try:
+            limit = int(raw)
+        except ValueError:
+            limit = 50
+        else:
+            if limit <= 0:
+                raise BadRequest("limit must be greater than 0")
+            if limit > 1000:
+                raise BadRequest("limit cannot exceed 1000")
+    raw = q.get("offset")
+    if raw is not None and raw != "":
+        try:
+            offset = int(raw)
+        except ValueError:
+            offset = 0
+        else:
+            if offset < 0:
+                raise BadRequest("offset cannot be negative")
+    return limit, offset
+
+
+def search_logs(gw: Gateway, q: Query) -> dict[str, Any]:
+    limit, offset = _paging(q)
+    flt = Filter(q)
+    sort_by = q.get("sort_by") or "timestamp"
+    if sort_by not in _SORT:
+        sort_by = "timestamp"
+    order = q.get("order") or "desc"
+    if order not in ("asc", "desc"):
+        order = "desc"
+    where = flt.sql()
+    total = gw.store.query("SELECT COUNT(*) FROM logs" + where, flt.args)[0][0]
+    column = _SORT[sort_by]
+    rows = gw.store.query(
+        f"SELECT * FROM logs{where} ORDER BY {column} IS NULL, {column} {order.upper()}, "
+        f"ts {order.upper()}, id LIMIT ? OFFSET ?",
+        [*flt.args, limit, offset],
+    )
+    has_logs = bool(gw.store.query("SELECT EXISTS(SELECT 1 FROM logs)")[0][0])
+    return {
+        "logs": [log_json(r) for r in rows],
+        "pagination": {
+            "limit": limit,
+            "offset": offset,
+            "sort_by": sort_by,
+            "order": order,
+            "total_count": total,
+        },
+        "stats": stats_of(gw, flt),
+        "has_logs": has_logs,
+    }
+
+
+_RANK_SQL = """
+SELECT model, provider, COUNT(*) AS requests,
+       COALESCE(SUM(status = 'success'), 0) AS ok,
+       COALESCE(SUM(status != 'processing'), 0) AS terminal,
+       COALESCE(SUM(CASE WHEN status != 'processing' THEN total_tokens END), 0) AS tokens,
+       COALESCE(SUM(CASE WHEN status != 'processing' THEN cost END), 0.0) AS cost,
+       AVG(CASE WHEN status != 'processing' THEN latency_ms END) AS latency
+FROM logs{where} GROUP BY model, provider ORDER BY cost DESC, requests DESC, model"""
+
+
+def _trend(current: float, previous: float) -> float:
+    return ((current - previous) * 100.0 / previous) if previous else 0
+
+
+def rankings(gw: Gateway, q: Query) -> dict[str, Any]:
+    limit: int | None = 100
+    raw_all = q.get("all")
+    if raw_all is not None and raw_all != "":
+        flag = _go_bool(raw_all)
+        if flag is None:
+            raise BadRequest(f"Invalid all: {raw_all}. Expected a boolean")
+        if flag:
+            limit = None
+    raw_limit = q.get("limit")
+    if raw_limit is not None and raw_limit != "" and limit is not None:
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            limit = 0
+        if limit <= 0:
+            raise BadRequest(
+                f"Invalid limit: {raw_limit}. Expected a positive integer, or all=true for no limit"
+            )
+    flt = Filter(q)
+    rows = gw.store.query(_RANK_SQL.format(where=flt.sql()), flt.args)
+    previous: dict[tuple[str, str], sqlite3.Row] = {}
+    has_window = flt.start is not None and flt.end is not None and flt.end > flt.start
+    if has_window:
+        assert flt.start is not None and flt.end is not None
+        span = flt.end - flt.start
+        prev_q = Query(b"")
+        prev_q.pairs = [(k, v) for k, v in q.pairs if k not in ("start_time", "end_time", "period")]
+        prev_q.values = dict(prev_q.pairs)
+        prev = Filter(prev_q)
+        prev.where.append("ts >= ? AND ts < ?")
+        prev.args.extend([flt.start - span, flt.start])
+        for r in gw.store.query(_RANK_SQL.format(where=prev.sql()), prev.args):
+            previous[(r["model"], r["provider"])] = r
+    out = []
+    for r in rows[: limit if limit is not None else len(rows)]:
+        p = previous.get((r["model"], r["provider"]))
+        out.append(
+            {
+                "model": r["model"],
+                "provider": r["provider"],
+                "total_requests": r["requests"],
+                "success_count": r["ok"],
+                "success_rate": (r["ok"] * 100.0 / r["terminal"]) if r["terminal"] else 0,
+                "total_tokens": r["tokens"],
+                "total_cost": r["cost"],
+                "avg_latency": r["latency"] or 0,
+                "trend": {
+                    "has_previous_period": p is not None,
+                    "requests_trend": _trend(r["requests"], p["requests"]) if p else 0,
+                    "tokens_trend": _trend(r["tokens"], p["tokens"]) if p else 0,
+                    "cost_trend": _trend(r["cost"], p["cost"]) if p else 0,
+                    "latency_trend": _trend(r["latency"] or 0, p["latency"] or 0) if p else 0,
+                },
+            }
+        )
+    return {"rankings": out}
+
+
+def one_log(gw: Gateway, log_id: str) -> dict[str, Any]:
+    if not log_id:
+        raise BadRequest("log id is required")
+    rows = gw.store.query("SELECT * FROM logs WHERE id = ?", (log_id,))
+    if not rows:
+        raise BadRequest("log not found", 404)
+    return log_json(rows[0])
+
+
+def budgets_json(gw: Gateway) -> dict[str, Any]:
+    store = gw.store
+    sessions = sorted(set(store.budgets) | set(store.session_spend))
+    return {
+        "default_session_budget_usd": gw.settings.session_budget_usd,
+        "daily_budget_usd": gw.settings.daily_budget_usd,
+        "spent_today_usd": store.spent_today(),
+        "sessions": [
+            {
+                "session": s,
+                "max_usd": store.budgets.get(s, gw.settings.session_budget_usd),
+                "explicit": s in store.budgets,
+                "spent_usd": store.spent(s),
+            }
+            for s in sessions
+        ],
+    }
+
+
+def set_budget(gw: Gateway, body: bytes) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads(body or b"null")
+    except ValueError as exc:
+        raise BadRequest(f"invalid JSON body: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadRequest('body must be a JSON object: {"session": "<id>", "max_usd": <number|null>}')
+    session = data.get("session")
+    if not isinstance(session, str) or not session.strip():
+        raise BadRequest("session is required (the x-bf-lh-session value)")
+    if "max_usd" not in data:
+        raise BadRequest("max_usd is required (a number of USD, or null to remove the budget)")
+    max_usd = data["max_usd"]
+    if max_usd is not None and (
+        isinstance(max_usd, bool)
+        or not isinstance(max_usd, int | float)
+        or not math.isfinite(max_usd)
+        or max_usd < 0
+    ):
+        raise BadRequest("max_usd must be a non-negative number or null")
+    gw.store.set_budget(session, None if max_usd is None else float(max_usd))
+    return {
+        "session": session,
+        "max_usd": gw.store.budgets.get(session, gw.settings.session_budget_usd),
+        "spent_usd": gw.store.spent(session),
+    }
+
+
+# -- dispatch ----------------------------------------------------------------------------------
+
+
+async def handle(gw: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
+    if not proxy.token_matches_bearer(scope, gw.settings.token):
+        message = (
+            "Unauthorized: send `Authorization: Bearer <token>` with the token from the "
+            "`gateway-token` file in Heimdall's data dir (or HEIMDALL_GATEWAY_TOKEN)"
+        )
+        await send_json(send, 401, bifrost_error(401, message))
+        return
+    path: str = scope["path"].rstrip("/")
+    method: str = scope["method"]
+    q = Query(scope.get("query_string") or b"")
+    try:
+        if method == "GET" and path == "/api/logs":
+            result = await asyncio.to_thread(search_logs, gw, q)
+        elif method == "GET" and path == "/api/logs/stats":
+            result = await asyncio.to_thread(lambda: stats_of(gw, Filter(q)))
+        elif method == "GET" and path == "/api/logs/rankings":
+            result = await asyncio.to_thread(rankings, gw, q)
+        elif method == "GET" and path.startswith("/api/logs/") and path.count("/") == 3:
+            result = await asyncio.to_thread(one_log, gw, path.rsplit("/", 1)[1])
+        elif path == "/api/heimdall/budgets" and method == "GET":
+            result = budgets_json(gw)
+        elif path == "/api/heimdall/budgets" and method == "POST":
+            result = set_budget(gw, await read_body(receive))
+        else:
+            await send_json(send, 404, bifrost_error(404, f"no route for {method} {path}"))
+            return
+    except BadRequest as exc:
+        await send_json(send, exc.status, bifrost_error(exc.status, str(exc)))
+        return
+    except Exception as exc:
+        await send_json(send, 500, bifrost_error(500, f"Search failed: {exc}"))
+        return
+    await send_json(send, 200, result)
+
+
+# -- /v1/models (Bifrost's OpenAI-style list, with prices) ------------------------------------
+
+
+async def _upstream_models(gw: Gateway, scope: Scope) -> list[dict[str, Any]] | None:
+    now = time.monotonic()
+    if gw.models_cache is not None and now - gw.models_cache[0] < _MODELS_TTL_S:
+        return gw.models_cache[1]
+    headers = {"anthropic-version": "2023-06-01"}
+    if gw.settings.held_key:
+        headers["x-api-key"] = gw.settings.held_key
+    else:
+        for key, value in scope["headers"]:
+            if key in (b"x-api-key", b"authorization") and not proxy.token_matches(
+                scope, gw.settings.token
+            ):
+                headers[key.decode()] = value.decode("latin-1")
+    try:
+        response = await gw.client.get(
+            gw.upstream_base + "/v1/models", params={"limit": "1000"}, headers=headers, timeout=5
+        )
+        data = response.json().get("data") if response.status_code == 200 else None
+    except Exception:
+        data = None
+    if not isinstance(data, list):
+        gw.models_cache = (now, None)  # don't ask a failing upstream on every call
+        return None
+    models = [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
+    gw.models_cache = (now, models)
+    return models
+
+
+def _created(value: Any) -> int | None:
+    if isinstance(value, str):
+        ts = parse_time(value)
+        return int(ts) if ts is not None else None
+    return None
+
+
+async def models(gw: Gateway, scope: Scope, send: Send) -> None:
+    started = time.perf_counter()
+    upstream = await _upstream_models(gw, scope)
+    entries: list[dict[str, Any]] = []
+    source = upstream if upstream is not None else [{"id": m} for m in gw.pricer.known_models()]
+    for m in source:
+        model_id = m["id"]
+        entry: dict[str, Any] = {"id": f"anthropic/{model_id}"}
+        if m.get("display_name"):
+            entry["name"] = m["display_name"]
+        created = _created(m.get("created_at"))
+        if created is not None:
+            entry["created"] = created
+        if isinstance(m.get("max_input_tokens"), int):
+            entry["max_input_tokens"] = m["max_input_tokens"]
+            entry["context_length"] = m["max_input_tokens"]
+        if isinstance(m.get("max_tokens"), int):
+            entry["max_output_tokens"] = m["max_tokens"]
+        rates = gw.pricer.rates(model_id)
+        if rates is not None:
+            pricing = {
+                "prompt": per_token(rates.input),
+                "completion": per_token(rates.output),
+                "input_cache_read": per_token(rates.cache_read),
+                "input_cache_write": per_token(rates.cache_write),
+            }
+            entry["pricing"] = {k: v for k, v in pricing.items() if v is not None}
+        entry["owned_by"] = "anthropic"
+        entries.append(entry)
+    latency = int((time.perf_counter() - started) * 1000)
+    await send_json(
+        send,
+        200,
+        {
+            "data": entries,
+            "extra_fields": {"request_type": "list_models", "latency": latency, "chunk_index": 0},
+        },
+    )
+

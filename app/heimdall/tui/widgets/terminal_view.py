@@ -1,0 +1,1157 @@
+"""TerminalView: one child program in a PTY, emulated by `heimdall.terminal` and drawn with the Line API.
+
+Design (terminal reference §9, measured there):
+
+- **Read path.** The PTY's bytes are fed to the emulator as they arrive (every byte parsed, even
+  for hidden tabs); the widget only notes that it is dirty and asks the shared `FrameClock` for a
+  frame.
+- **One shared, on-demand frame clock** for every view: no timer exists while nothing is dirty,
+  dirty views flush together, the focused view at most `max_fps` times a second and others at
+  `background_fps`. Hidden views build nothing and rebuild every row once when shown.
+- **Snapshots.** A frame takes the emulator's dirty rows (plus the old and new cursor rows) and
+  rebuilds only their `Strip`s, so the cache always holds the last consistent frame;
+  `render_line` just returns cached strips (plus cursor, selection and search highlights).
+- **Synchronized output (?2026).** No frame is taken while the child is inside a synchronized
+  update, for at most `SYNC_TIMEOUT`, so a half-drawn screen is never shown.
+- **Input.** Keys, pastes, focus and mouse are encoded by `heimdall.process.keys` in whatever the child
+  asked for (DECCKM, bracketed paste, focus events, SGR mouse); with mouse reporting off, the wheel
+  scrolls our scrollback and a drag selects text that is copied to the clipboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+from heimdall.process.keys import encode_focus, encode_key, encode_mouse, encode_paste
+from heimdall.process.pty import ExitStatus, PtySession
+from heimdall.sessions.activity import Activity, ActivityTracker, claude_config_dir
+from heimdall.terminal import Bell, Notify, Terminal, TerminalEvent, TitleChanged
+from heimdall.tui.messages import (
+    TabBell,
+    TabExited,
+    TabNotification,
+    TabStateChanged,
+    TabTitleChanged,
+)
+
+if TYPE_CHECKING:
+    from heimdall.claude.agents import AgentLaunch
+
+SYNC_TIMEOUT = 0.150
+"""Longest we hold frames back while the child is inside a ?2026 synchronized update."""
+FLOOD_BYTES_PER_FRAME = 32_768
+"""More output than this between two frames means a flood: frames slow to FLOOD_FPS."""
+FLOOD_FPS = 15
+"""Measured (bench/terminal.py, SGR full-screen stream): 30 -> 15 fps halves the app's CPU per
+MB; a full-screen frame of fresh styles costs ~25 ms, more than parsing the bytes behind it."""
+FLOOD_QUIET = 0.020
+"""A flood whose output has paused this long is over: its final frame is not held back."""
+SYNC_END = b"\x1b[?2026l"
+HIDDEN_READ_INTERVAL = 0.5
+"""A hidden tab's trickle is read about this often: each wake-up has a fixed cost larger than
+parsing the half-second of output behind it (bench/terminal.py: a hidden streaming tab 0.17-0.34
+-> 0.13-0.18 % of a core over the idle app, with 0.25 s and no grid before), and half a second
+is still timely for a background badge or title. Reads land on a shared grid of this period, so
+all hidden tabs (and the activity poll) share one wake-up: 8 hidden streaming tabs wake the app
+4-5 times a second instead of 24."""
+HIDDEN_FLOOD_BYTES = 8_192
+"""A hidden read this big is a flood, read at full speed. The kernel holds only ~14 KB of a
+PTY's output in cooked mode (~20 KB raw) before the child blocks (and Claude Code writes to its
+tty synchronously): at Claude Code's peak of ~11 KB/s a half-second batch stays well under."""
+HIDDEN_FLOOD_RATE = 32_768
+"""...as is output arriving faster than this many bytes a second (a build: keep up with it)."""
+RESIZE_DEBOUNCE = 0.030
+"""A window drag produces a burst of sizes; the child only needs the last one."""
+WHEEL_LINES = 3
+"""Scrollback lines per wheel notch (xterm's default)."""
+
+MODE_DECCKM = 1
+MODE_CURSOR_VISIBLE = 25
+MODE_MOUSE_X10 = 9
+MODE_MOUSE_CLICK = 1000
+MODE_MOUSE_DRAG = 1002
+MODE_MOUSE_ANY = 1003
+MODE_FOCUS = 1004
+MODE_MOUSE_SGR = 1006
+MODE_PASTE = 2004
+
+CURSOR_STYLE = Style(reverse=True)
+SELECTION_STYLE = Style(reverse=True)
+MATCH_STYLE = Style(bgcolor="yellow", color="black")
+CURRENT_MATCH_STYLE = Style(bgcolor="dark_orange", color="black", bold=True)
+
+
+
+GENERIC_TITLES = frozenset({"", "Claude Code"})
+"""Titles that say nothing about the task (Claude Code's title before its first turn)."""
+ACTIVITY_POLL_SECONDS = 1.0
+"""Period of the activity poll: Claude Code status files and the decay of "busy"/"starting"."""
+
+
+def next_on_grid(now: float, period: float, min_gap: float) -> float:
+    """The first multiple of `period` at least `min_gap` after `now` (a shared loop-clock grid:
+    timers of several tabs that land on it fire in one event-loop wake-up)."""
+    return (int((now + min_gap) / period) + 1) * period
+
+
+class ActivityClock:
+    """One on-demand timer that re-evaluates every tab's activity badge once a second.
+
+    It runs only while some tab's state can change with time alone (`TerminalView.needs_poll`:
+    a Claude Code status file to read, or a busy/starting state that decays); views `request()`
+    it when output arrives or a child starts, and an idle app has no timer at all.
+    """
+
+    def __init__(self, poll: Callable[[], bool], period: float = ACTIVITY_POLL_SECONDS) -> None:
+        self._poll = poll
+        """Polls every tab; returns whether another tick is needed."""
+        self.period = period
+        self._handle: asyncio.TimerHandle | None = None
+        self.ticks = 0
+
+    @property
+    def armed(self) -> bool:
+        return self._handle is not None
+
+    def request(self) -> None:
+        if self._handle is not None:
+            return
+        loop = asyncio.get_running_loop()
+        due = next_on_grid(loop.time(), self.period, self.period / 2)
+        self._handle = loop.call_at(due, self._tick)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _tick(self) -> None:
+        self._handle = None
+        self.ticks += 1
+        if self._poll():
+            self.request()
+
+
+class FrameClock:
+    """One on-demand frame timer shared by every TerminalView of an app.
+
+    Views call `request(view)` when their emulator has new content. The clock schedules a single
+    `call_later` for the earliest moment any pending view may paint (its fps cap), then flushes
+    every due view in the same loop iteration so Textual composes them in one pass.
+    """
+
+    def __init__(self, max_fps: int = 60, background_fps: int = 20) -> None:
+        self.max_fps = max(1, max_fps)
+        self.background_fps = max(1, background_fps)
+        self._pending: set[TerminalView] = set()
+        self._handle: asyncio.TimerHandle | None = None
+        self._due_at: float | None = None
+        self.frames = 0
+        """Frames flushed so far (all views); benchmarks read it."""
+
+    def request(self, view: TerminalView) -> None:
+        self._pending.add(view)
+        self._schedule()
+
+    def discard(self, view: TerminalView) -> None:
+        if view in self._pending:
+            self._pending.discard(view)
+            self._schedule()
+
+    def frame_due(self, view: TerminalView) -> bool:
+        """May `view` paint right now (its fps budget allows it, it is visible, not in ?2026)?"""
+        if not view.shown or view.terminal.in_sync_update:
+            return False
+        now = asyncio.get_running_loop().time()
+        return now >= view.last_frame_at + self._interval(view)
+
+    def flush_now(self, view: TerminalView) -> None:
+        """Take `view`'s frame immediately (a complete synchronized frame just ended)."""
+        self._pending.discard(view)
+        view.flush_frame(asyncio.get_running_loop().time())
+        self.frames += 1
+        self._schedule()  # its timer may have nothing left to do
+
+    def _interval(self, view: TerminalView) -> float:
+        fps = self.max_fps if view.has_focus else self.background_fps
+        if view.bytes_since_frame > FLOOD_BYTES_PER_FRAME:
+            # A flood (`cat big.log`, a build): nobody reads 60 frames a second of it, and each
+            # full-screen frame costs more than parsing the bytes behind it.
+            fps = min(fps, FLOOD_FPS)
+        return 1.0 / fps
+
+    def _due(self, view: TerminalView, now: float) -> float:
+        due = view.last_frame_at + self._interval(view)
+        if view.bytes_since_frame > FLOOD_BYTES_PER_FRAME:
+            # The flood may be over (the build finished): once output pauses for FLOOD_QUIET,
+            # show its last screen at the normal pace instead of waiting out the slow interval.
+            fps = self.max_fps if view.has_focus else self.background_fps
+            quiet = max(view.last_output_at + FLOOD_QUIET, view.last_frame_at + 1.0 / fps)
+            due = min(due, quiet)
+        if view.sync_started_at is not None:
+            # Inside ?2026: wait for the end of the update, at most SYNC_TIMEOUT.
+            due = max(due, view.sync_started_at + SYNC_TIMEOUT)
+        return max(due, now)
+
+    def _schedule(self) -> None:
+        """Keep one timer, at exactly the earliest due frame: a timer that fires with nothing
+        due is a wasted wake-up (a child always inside ?2026 moves its due time on with every
+        update it starts: re-arming is cheaper than waking for nothing ~15 times a second)."""
+        loop = asyncio.get_running_loop()
+        if not self._pending:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = self._due_at = None
+            return
+        now = loop.time()
+        due = min(self._due(view, now) for view in self._pending)
+        if self._handle is not None and self._due_at is not None:
+            if self._due_at == due or max(self._due_at, due) <= now:
+                return  # same time, or both already due: the pending timer takes it
+            if now < self._due_at < due and self._flooding():
+                # A flood pushes its quiet-time frame later with every read: let the timer
+                # fire early once (it re-arms) rather than re-arming thousands of times.
+                return
+            self._handle.cancel()
+        self._due_at = due
+        self._handle = loop.call_at(due, self._tick)
+
+    def _flooding(self) -> bool:
+        return any(view.bytes_since_frame > FLOOD_BYTES_PER_FRAME for view in self._pending)
+
+    def _tick(self) -> None:
+        self._handle = None
+        self._due_at = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for view in list(self._pending):
+            if not view.is_attached:
+                self._pending.discard(view)
+                continue
+            if self._due(view, now) > now + 0.001:
+                continue
+            self._pending.discard(view)
+            view.flush_frame(now)
+            self.frames += 1
+        self._schedule()
+
+
+@dataclass
+class SearchState:
+    """Matches of the current scrollback search, as (line index, start column, end column)."""
+
+    query: str
+    matches: list[tuple[int, int, int]]
+    current: int = -1
+    dropped: int = 0
+    """The terminal's `lines_dropped` when scanned: line indices shift down as history is dropped."""
+    by_line: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
+    """line index -> [(match number, start, end)], so drawing a row never scans every match."""
+
+    def __post_init__(self) -> None:
+        for number, (index, start, end) in enumerate(self.matches):
+            self.by_line.setdefault(index, []).append((number, start, end))
+
+
+class TerminalView(Widget, can_focus=True):
+    """A tab's terminal: child process + emulator + rendering + input encoding.
+
+    Args:
+        launch: What to run (`AgentLaunch`: argv, env, cwd).
+        clock: The app's shared `FrameClock`.
+        scrollback_lines: History kept by the emulator.
+        session_id: Stable id of this tab (Claude Code's session id for agent tabs).
+        name: User-given tab name (rename), or None to follow the child's title.
+    """
+
+    ALLOW_SELECT = False  # our own selection: Textual's would not know the scrollback
+    BINDING_GROUP_TITLE = "Terminal"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "shift+pageup",
+            "scroll_page(-1)",
+            "Scroll back",
+            id="scrollback-page-up",
+            tooltip="Scroll the tab's history up one page (any other key returns to live)",
+            show=False,
+        ),
+        Binding(
+            "shift+pagedown",
+            "scroll_page(1)",
+            "Scroll forward",
+            id="scrollback-page-down",
+            tooltip="Scroll the tab's history down one page",
+            show=False,
+        ),
+    ]
+    DEFAULT_CSS = """
+    TerminalView {
+        width: 1fr;
+        height: 1fr;
+        overflow: hidden hidden;
+    }
+    """
+
+    def __init__(
+        self,
+        launch: AgentLaunch,
+        *,
+        clock: FrameClock,
+        activity_clock: ActivityClock | None = None,
+        scrollback_lines: int = 10_000,
+        session_id: str | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.launch = launch
+        self.clock = clock
+        self.activity_clock = activity_clock
+        """The app's shared activity poll; None: whoever owns the view polls it."""
+        self.scrollback_lines = scrollback_lines
+        self.session_id = session_id or str(uuid.uuid4())
+        """Stable for the life of the tab, across restarts."""
+        self.custom_name = name
+        self.terminal = self._new_terminal(80, 24)
+        self.pty: PtySession | None = None
+        self.start_error: str | None = None
+        self.exit_status: ExitStatus | None = None
+        self.activity = ActivityTracker()
+        self.state: Activity = Activity.STARTING
+        self.shown = True
+        """False while another tab is in view: parse, but build nothing."""
+        self.last_frame_at = 0.0
+        self.sync_started_at: float | None = None
+        self.history_offset = 0
+        """Lines scrolled back from live (0 = live)."""
+        self.search: SearchState | None = None
+        self.bytes_received = 0
+        self.bytes_since_frame = 0
+        self.last_output_at = 0.0
+        self._last_read_at = 0.0
+        self._replied = False  # the emulator answered a query in the output being processed
+        self._strips: list[Strip | None] = []
+        self._row_segments: list[list[Segment] | None] = []
+        """What each cached strip was built from: unchanged rows are not rebuilt or refreshed."""
+        self._full_rebuild = True
+        self._cursor_row: int | None = None
+        self._base_style = Style()
+        self._base_style_cache: Style | None = None
+        self._resize_handle: asyncio.TimerHandle | None = None
+        self._resume_handle: asyncio.TimerHandle | None = None
+        self._emulator_error_reported = False
+        self._selection: tuple[tuple[int, int], tuple[int, int]] | None = None
+        self._selecting = False
+        self._mouse_buttons_down: set[int] = set()
+        self.on_output_hook: Callable[[bytes], None] | None = None
+        """Benchmarks and tests may observe the raw stream; None in normal use."""
+
+    # -- process lifecycle ----------------------------------------------------------------------
+
+    def _new_terminal(self, cols: int, rows: int) -> Terminal:
+        return Terminal(
+            cols=max(1, cols),
+            rows=max(1, rows),
+            scrollback_lines=self.scrollback_lines,
+            on_reply=self._on_terminal_reply,
+            on_event=self._on_terminal_event,
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.pty is not None and self.pty.running
+
+    @property
+    def pid(self) -> int | None:
+        return self.pty.pid if self.pty is not None else None
+
+    @property
+    def command_text(self) -> str:
+        """The launched command, shortened for a label."""
+        argv = self.launch.argv
+        if not argv:
+            return "?"
+        program = Path(argv[0]).name
+        return " ".join([program, *argv[1:]])[:40]
+
+    @property
+    def label(self) -> str:
+        """Tab label: the child's title (sans spinner) or the command, after the tab's name if any.
+
+        Claude Code puts its AI-made title in the terminal title; a named session shows both
+        ("api-fix · Fix failing auth tests"), so the name never hides what the agent is doing.
+        """
+        title = self.activity.display_title
+        if title in GENERIC_TITLES:
+            title = ""
+        if self.custom_name:
+            if title and title != self.custom_name:
+                return f"{self.custom_name} · {title}"
+            return self.custom_name
+        return title or self.activity.display_title or self.command_text
+
+    def start(self) -> None:
+        """Spawn the child at the widget's current size. Failures are shown in the tab, not raised."""
+        cols, rows = self.terminal.cols, self.terminal.rows
+        if self.size.width > 0 and self.size.height > 0:
+            cols, rows = self.size.width, self.size.height
+            if (cols, rows) != (self.terminal.cols, self.terminal.rows):
+                self.terminal.resize(cols, rows)
+        self.exit_status = None
+        self.start_error = None
+        env = dict(self.launch.env)
+        sessions_dir = claude_config_dir(env) / "sessions" if self._looks_like_claude() else None
+        self.activity = ActivityTracker(sessions_dir=sessions_dir, session_id=self.session_id)
+        self.pty = PtySession(
+            self.launch.argv,
+            env=env,
+            cwd=self.launch.cwd,
+            cols=cols,
+            rows=rows,
+            on_output=self._on_pty_output,
+            on_exit=self._on_pty_exit,
+        )
+        try:
+            self.pty.start()
+        except OSError as exc:
+            self.start_error = f"cannot start {self.launch.argv[0]!r}: {exc.strerror or exc}"
+            self.pty = None
+            message = f"\r\n[heimdall] {self.start_error}\r\n"
+            self.terminal.feed(message.encode())
+            self.exit_status = ExitStatus(code=127, signal=None)
+            self.activity.on_exit("127")
+            self._request_frame()
+            self.update_state()
+            return
+        self.activity.restart(self.pty.pid)
+        self.update_state()
+        if self.activity_clock is not None:
+            self.activity_clock.request()  # "starting" decays, a status file may appear
+
+    def _looks_like_claude(self) -> bool:
+        return any(Path(part).name == "claude" for part in self.launch.argv[:2])
+
+    async def restart(self, launch: AgentLaunch | None = None) -> None:
+        """End the current child (if any) and start `launch` (or the same one) in this tab."""
+        if self.pty is not None:
+            await self.pty.close()
+        if launch is not None:
+            self.launch = launch
+        note = f"\r\n\x1b[0m[heimdall] restarting: {self.command_text}\r\n"
+        self.terminal.feed(note.encode())
+        self.start()
+        self._request_frame()
+
+    async def close(self) -> ExitStatus | None:
+        """End the child (SIGHUP, SIGTERM, SIGKILL with timeouts) and release the PTY."""
+        self.clock.discard(self)
+        for handle in (self._resize_handle, self._resume_handle):
+            if handle is not None:
+                handle.cancel()
+        if self.pty is None:
+            return self.exit_status
+        return await self.pty.close()
+
+    def kill_now(self) -> None:
+        """Synchronous end of the child, for interpreter shutdown."""
+        if self.pty is not None:
+            self.pty.kill_now()
+
+    def send(self, data: bytes) -> None:
+        """Write bytes to the child's input (no-op once it has exited)."""
+        if data and self.pty is not None and self.pty.running:
+            self.pty.write(data)
+
+    # -- output path ----------------------------------------------------------------------------
+
+    def _on_pty_output(self, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        since, self._last_read_at = now - self._last_read_at, now
+        self._replied = False
+        self._process_output(data)
+        # A child that just asked the terminal something (DA1, cursor position... at startup)
+        # waits for the answer and asks more: keep reading it at full speed.
+        if (
+            not self.shown
+            and self.pty is not None
+            and not self._replied
+            and is_trickle(len(data), since)
+        ):
+            # Hidden and trickling (an agent streaming its answer): gather output in the
+            # kernel for a while and parse it in one go. Floods keep reading at full speed.
+            self.pty.pause_reading()
+            if self._resume_handle is not None:  # output delivered at exit, while paused
+                self._resume_handle.cancel()
+            due = next_on_grid(now, HIDDEN_READ_INTERVAL, HIDDEN_READ_INTERVAL / 2)
+            self._resume_handle = loop.call_at(due, self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        self._resume_handle = None
+        if self.pty is not None:
+            self.pty.resume_reading()
+
+    def _process_output(self, data: bytes) -> None:
+        # A synchronized frame that ends inside this chunk, followed by the start of the next:
+        # feed up to the end of the complete frame and take it if a frame is due, so a child
+        # that is always inside ?2026 still gets smooth, never torn, frames.
+        end = data.rfind(SYNC_END) if self.shown else -1  # hidden: no frames, so no split
+        if end >= 0 and end + len(SYNC_END) < len(data):
+            cut = end + len(SYNC_END)
+            self._feed(data[:cut])
+            if self.clock.frame_due(self):
+                self.clock.flush_now(self)
+            data = data[cut:]
+        self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
+        self.bytes_received += len(data)
+        self.bytes_since_frame += len(data)
+        self.last_output_at = asyncio.get_running_loop().time()
+        # Only a scrolled-back view or a selection needs the history's size after each read
+        # (asking makes the emulator settle a plain-text flood it holds back, see Terminal).
+        follow = bool(self.history_offset) or self._selection is not None
+        if follow:
+            held = self.terminal.scrollback_len
+            dropped = self.terminal.lines_dropped
+        try:
+            self.terminal.feed(data)
+        except Exception as exc:  # an emulator bug must not take the whole app down
+            self._report_emulator_error(exc)
+        if follow:
+            gone = self.terminal.lines_dropped - dropped
+            if self.history_offset:
+                # Keep the history the user is reading in place while new output arrives: every
+                # line added to the history, and every old one dropped from a full one, moves it
+                # up by one.
+                grown = self.terminal.scrollback_len - held + gone
+                self.history_offset = min(self.history_offset + grown, self.terminal.scrollback_len)
+            if gone and self._selection is not None:
+                self._shift_selection(gone)
+        self.activity.on_output()
+        if self.activity_clock is not None:
+            self.activity_clock.request()  # output may make the tab busy (screen activity)
+        if self.terminal.in_sync_update:
+            if self.sync_started_at is None:
+                self.sync_started_at = asyncio.get_running_loop().time()
+        else:
+            self.sync_started_at = None
+        if self.on_output_hook is not None:
+            self.on_output_hook(data)
+        self._request_frame()
+
+    def _report_emulator_error(self, exc: Exception) -> None:
+        if self._emulator_error_reported:
+            return
+        self._emulator_error_reported = True
+        self.log.error("terminal emulator error", exc)
+        with contextlib.suppress(Exception):
+            self.app.notify(
+                f"{self.label}: the terminal emulator failed on this output ({exc!r}); "
+                "the screen may be incomplete.",
+                severity="error",
+                markup=False,
+            )
+
+    def _on_terminal_reply(self, data: bytes) -> None:
+        self._replied = True
+        if self.pty is not None:
+            self.pty.write(data)
+
+    def _on_terminal_event(self, event: TerminalEvent) -> None:
+        visible = self.shown and self.app_has_focus()
+        if isinstance(event, TitleChanged):
+            shown_before = self.activity.display_title
+            self.activity.on_title(event.title, visible=visible)
+            # Claude Code animates a spinner in its title several times a second: only a change
+            # of the words is news for the tab bar and listeners (the badge follows the state).
+            if self.activity.display_title != shown_before:
+                self.post_message(TabTitleChanged(self, event.title))
+        elif isinstance(event, Bell):
+            if visible:
+                self.app.bell()  # the tab in view rings the real terminal's bell
+            self.activity.on_bell(visible=visible)
+            self.post_message(TabBell(self, background=not visible))
+        elif isinstance(event, Notify):
+            self.activity.on_notify(visible=visible)
+            self.post_message(TabNotification(self, event.text))
+        self.update_state()
+
+    def app_has_focus(self) -> bool:
+        try:
+            return bool(self.app.app_focus)
+        except Exception:
+            return True
+
+    def _on_pty_exit(self, status: ExitStatus) -> None:
+        self.exit_status = status
+        self.activity.on_exit(status.describe())
+        self.sync_started_at = None
+        self._request_frame()
+        self.post_message(TabExited(self, status))
+        self.update_state()
+
+    def update_state(self) -> None:
+        """Recompute the activity badge; post `TabStateChanged` when it moved."""
+        if self.shown and self.has_focus:
+            self.activity.seen()
+        new = self.activity.state()
+        if new is not self.state:
+            old, self.state = self.state, new
+            if self.is_attached:
+                self.post_message(TabStateChanged(self, old, new))
+
+    def poll_activity(self) -> None:
+        """Called about once a second by the app: status file, decay of screen activity."""
+        self.activity.poll_status_file(visible=self.shown and self.has_focus)
+        self.update_state()
+
+    def needs_poll(self) -> bool:
+        """Can the badge change with time alone (so the once-a-second poll has work)?
+
+        Yes for Claude Code (its status file), and while "starting" or "busy", which decay into
+        idle; an idle, waiting or exited tab changes only on output or events, which wake it.
+        """
+        if self.exit_status is not None or self.pty is None:
+            return False
+        if self.activity.sessions_dir is not None:
+            return True
+        return self.state in (Activity.STARTING, Activity.BUSY)
+
+    # -- frames ---------------------------------------------------------------------------------
+
+    def _request_frame(self) -> None:
+        if not self.shown:
+            # Hidden: parse only. No timer, no strips; everything is rebuilt once on show().
+            self._full_rebuild = True
+            return
+        if self.is_attached:
+            self.clock.request(self)
+
+    def flush_frame(self, now: float | None = None) -> None:
+        """Rebuild the strips of dirty rows and refresh them (called by the FrameClock)."""
+        self.last_frame_at = now if now is not None else asyncio.get_running_loop().time()
+        self.bytes_since_frame = 0
+        if self.terminal.in_sync_update and self.sync_started_at is not None:
+            self.sync_started_at = None  # timed out: show what we have rather than freeze
+        if not self.shown or not self.display:
+            self._full_rebuild = True  # nothing built while hidden; everything on show
+            self.terminal.take_dirty()
+            return
+        self._snapshot()
+
+    def _snapshot(self) -> None:
+        term = self.terminal
+        rows = term.rows
+        base = self.base_style
+        dirty = term.take_dirty()
+        if base != self._base_style or len(self._strips) != rows:
+            self._base_style = base
+            self._full_rebuild = True
+        cursor = term.cursor
+        if self.history_offset:
+            # History view: new output shifts what is shown; keep the user's place anchored.
+            self._full_rebuild = True
+        cursor_rows = {cursor.y}
+        if self._full_rebuild:
+            self._strips = [None] * rows
+            self._row_segments = [None] * rows
+            changed: Iterable[int] = range(rows)
+        else:
+            changed = set(dirty)
+            if self._cursor_row is not None:
+                cursor_rows.add(self._cursor_row)
+            changed |= cursor_rows
+        refresh: list[int] = []
+        cols = term.cols
+        for y in changed:
+            if not 0 <= y < rows:
+                continue
+            segments = term.row_segments(y, self.history_offset, self._base_style)
+            if segments == self._row_segments[y] and self._strips[y] is not None:
+                # Rewritten with the same content (a TUI redrawing its status lines each frame):
+                # keep the strip, and let Textual keep its line unless the cursor moved on it.
+                if y in cursor_rows:
+                    refresh.append(y)
+                continue
+            self._row_segments[y] = segments
+            self._strips[y] = Strip(segments, cols)
+            refresh.append(y)
+        self._cursor_row = cursor.y
+        if self._full_rebuild or len(refresh) > rows // 2:
+            self.refresh()
+        else:
+            width = self.size.width
+            for y in refresh:
+                self.refresh(Region(0, y, width, 1))
+        self._full_rebuild = False
+
+    def _build_strip(self, y: int) -> Strip:
+        segments = self.terminal.row_segments(y, self.history_offset, self._base_style)
+        if y < len(self._row_segments):
+            self._row_segments[y] = segments
+        return Strip(segments, self.terminal.cols)
+
+    @property
+    def base_style(self) -> Style:
+        """The widget's own colours (from CSS/theme), cached: `rich_style` walks the DOM."""
+        if self._base_style_cache is None:
+            self._base_style_cache = self.rich_style
+        return self._base_style_cache
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base_style_cache = None  # theme or CSS changed: recolour on the next frame
+        self._full_rebuild = True
+
+    def show(self) -> None:
+        """The tab came into view: rebuild everything once."""
+        self.shown = True
+        if self._resume_handle is not None:
+            self._resume_handle.cancel()
+            self._resume_handle = None
+            if self.pty is not None:
+                # What the child wrote while its output waited in the kernel belongs in the
+                # first frame: read it now rather than on the next loop iteration.
+                self.pty.drain()
+            self._resume_reading()
+        self._full_rebuild = True
+        self.activity.seen()
+        self._request_frame()
+        self.update_state()
+
+    def hide(self) -> None:
+        self.shown = False
+        self._strips = []
+        self._row_segments = []
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y >= len(self._strips) or self._strips[y] is None:
+            if self.shown and self._full_rebuild is False and y < self.terminal.rows:
+                self._strips[y] = self._build_strip(y)
+            else:
+                return Strip.blank(width, self.base_style)
+        strip = self._strips[y]
+        assert strip is not None
+        strip = self._decorate(y, strip)
+        if strip.cell_length != width:
+            strip = strip.crop_extend(0, width, self.base_style)
+        return strip
+
+    def _decorate(self, y: int, strip: Strip) -> Strip:
+        """Search matches, selection and cursor on top of the cached row."""
+        line_index: int | None = None
+        if self.search is not None and self.search.matches:
+            line_index = self.terminal.line_index_of_view_row(y, self.history_offset)
+            scanned_index = line_index + self.terminal.lines_dropped - self.search.dropped
+            for number, start, end in self.search.by_line.get(scanned_index, ()):
+                style = CURRENT_MATCH_STYLE if number == self.search.current else MATCH_STYLE
+                strip = _restyle(strip, start, end, style)
+        if self._selection is not None:
+            if line_index is None:
+                line_index = self.terminal.line_index_of_view_row(y, self.history_offset)
+            span = self._selection_span(line_index)
+            if span is not None:
+                strip = _restyle(strip, span[0], span[1], SELECTION_STYLE)
+        cursor = self.terminal.cursor
+        if (
+            y == cursor.y
+            and self.history_offset == 0
+            and self.has_focus
+            and cursor.visible
+            and self.terminal.mode(MODE_CURSOR_VISIBLE)
+            and self.exit_status is None
+        ):
+            x = min(max(cursor.x, 0), max(self.terminal.cols - 1, 0))
+            style = Style(underline=True) if cursor.shape == "underline" else CURSOR_STYLE
+            strip = _restyle(strip, x, x + 1, style)
+        return strip
+
+    # -- size -----------------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._resize_handle is not None:
+            self._resize_handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._resize_handle = loop.call_later(RESIZE_DEBOUNCE, self._apply_size, event.size)
+
+    def _apply_size(self, size: Size) -> None:
+        self._resize_handle = None
+        cols, rows = max(1, size.width), max(1, size.height)
+        if (cols, rows) == (self.terminal.cols, self.terminal.rows):
+            return
+        term = self.terminal
+        held, dropped = term.scrollback_len, term.lines_dropped
+        term.resize(cols, rows)
+        if self.pty is not None:
+            self.pty.resize(cols, rows)
+        gone = term.lines_dropped - dropped
+        if self.history_offset:
+            # Rows the reflow pushed into the history (and old ones it dropped) would move the
+            # lines the user is reading: keep the same line at the top of the view.
+            grown = term.scrollback_len - held + gone
+            self.history_offset = min(self.history_offset + grown, term.scrollback_len)
+        if gone and self._selection is not None:
+            self._shift_selection(gone)
+        self._full_rebuild = True
+        self._request_frame()
+
+    # -- keyboard -------------------------------------------------------------------------------
+
+    async def on_key(self, event: events.Key) -> None:
+        handler = getattr(self.app, "handle_prefix_key", None)
+        if handler is not None and handler(event):
+            event.stop()
+            event.prevent_default()
+            return
+        if event.key in self._own_keys():
+            return  # our bindings (scrollback) run after this handler
+        event.stop()
+        event.prevent_default()
+        if self.history_offset or self._selection is not None:
+            self.scroll_to_live()
+        if not self.running:
+            if event.key == "enter" and self.exit_status is not None:
+                await self.restart()  # Enter in an ended tab runs it again
+            return
+        data = encode_key(event.key, event.character, app_cursor=self.terminal.mode(MODE_DECCKM))
+        if data:
+            self.activity.on_input()
+            self.send(data)
+
+    def _own_keys(self) -> set[str]:
+        """Keys our own bindings take (scrollback), after the user's keymap is applied."""
+        bindings = self._bindings.copy()
+        keymap = getattr(self.app, "_keymap", None)
+        if keymap:
+            bindings.apply_keymap(keymap)
+        return set(bindings.key_to_bindings)
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()
+        if not event.text:
+            return
+        self.scroll_to_live()
+        self.activity.on_input()
+        self.send(encode_paste(event.text, bracketed=self.terminal.mode(MODE_PASTE)))
+
+    def on_focus(self, event: events.Focus) -> None:
+        self._focus_changed(True)
+
+    def on_blur(self, event: events.Blur) -> None:
+        self._focus_changed(False)
+
+    def _focus_changed(self, focused: bool) -> None:
+        if self.terminal.mode(MODE_FOCUS):
+            self.send(encode_focus(focused))
+        if focused:
+            self.activity.seen()
+            self.update_state()
+        self._refresh_cursor_row()
+
+    def _refresh_cursor_row(self) -> None:
+        y = self.terminal.cursor.y
+        if 0 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    # -- scrollback, search, selection ----------------------------------------------------------
+
+    def action_scroll_page(self, direction: int) -> None:
+        self.scroll_by(direction * max(1, self.terminal.rows - 1))
+
+    def scroll_by(self, lines: int) -> None:
+        """Positive: towards live; negative: into history."""
+        if self.terminal.alt_screen:
+            return
+        offset = min(max(self.history_offset - lines, 0), self.terminal.scrollback_len)
+        if offset != self.history_offset:
+            self.history_offset = offset
+            self._full_rebuild = True
+            self._request_frame()
+
+    def scroll_to_live(self) -> None:
+        changed = self.history_offset != 0 or self._selection is not None
+        self.history_offset = 0
+        self._selection = None
+        if changed:
+            self._full_rebuild = True
+            self._request_frame()
+
+    def find(self, query: str, *, older: bool = True) -> bool:
+        """Search the whole history for `query` (smart case) and jump to the next match.
+
+        Returns False when nothing matches. Repeated calls with the same query step through the
+        matches, newest first (`older=True`) or back (`older=False`).
+        """
+        if not query:
+            self.clear_search()
+            return False
+        if self.search is None or self.search.query != query:
+            self.search = SearchState(query, self._scan(query), dropped=self.terminal.lines_dropped)
+        elif self.search.dropped != self.terminal.lines_dropped:
+            self.search = self._rescan(self.search, older=older)
+        matches = self.search.matches
+        if not matches:
+            self._full_rebuild = True
+            self._request_frame()
+            return False
+        if self.search.current < 0:
+            self.search.current = len(matches) - 1
+        elif older:
+            self.search.current = (self.search.current - 1) % len(matches)
+        else:
+            self.search.current = (self.search.current + 1) % len(matches)
+        self.reveal_line(matches[self.search.current][0])
+        return True
+
+    def _scan(self, query: str) -> list[tuple[int, int, int]]:
+        flags = 0 if any(ch.isupper() for ch in query) else re.IGNORECASE
+        pattern = re.compile(re.escape(query), flags)
+        matches: list[tuple[int, int, int]] = []
+        term = self.terminal
+        for index in range(term.total_lines):
+            text = term.text_line(index)
+            if query.lower() not in text.lower() and flags:
+                continue
+            for found in pattern.finditer(text):
+                start = _cell_offset(text, found.start())
+                end = start + _cell_offset(found.group(0), len(found.group(0)))
+                matches.append((index, start, end))
+        return matches
+
+    def _rescan(self, old: SearchState, *, older: bool) -> SearchState:
+        """Matches again after old history was dropped, stepping on from the same match."""
+        dropped = self.terminal.lines_dropped
+        new = SearchState(old.query, self._scan(old.query), dropped=dropped)
+        if 0 <= old.current < len(old.matches):
+            line, start, end = old.matches[old.current]
+            target = (line - (dropped - old.dropped), start, end)
+            position = bisect.bisect_left(new.matches, target)
+            if position < len(new.matches) and new.matches[position] == target:
+                new.current = position
+            elif new.matches:  # the current match was dropped: step on from where it was
+                new.current = position if older else (position - 1) % len(new.matches)
+        return new
+
+    def _shift_selection(self, gone: int) -> None:
+        """Follow the selected text after `gone` old lines were dropped; forget it once all gone."""
+        assert self._selection is not None
+        (l1, c1), (l2, c2) = self._selection
+        l1, l2 = l1 - gone, l2 - gone
+        if l1 < 0 and l2 < 0:
+            self._selection = None
+            self._selecting = False
+            return
+        self._selection = ((l1, c1) if l1 >= 0 else (0, 0), (l2, c2) if l2 >= 0 else (0, 0))
+
+    def clear_search(self) -> None:
+        if self.search is not None:
+            self.search = None
+            self._full_rebuild = True
+            self._request_frame()
+
+    def reveal_line(self, index: int) -> None:
+        """Scroll so that absolute line `index` is in view (centered when in history)."""
+        term = self.terminal
+        first_live = term.line_index_of_view_row(0, 0)
+        offset = 0 if index >= first_live else first_live - index + term.rows // 2
+        self.history_offset = min(max(offset, 0), term.scrollback_len)
+        self._full_rebuild = True
+        self._request_frame()
+
+    def visible_text(self) -> list[str]:
+        """The rows currently in view as text (scrolled-back aware); for tests and search."""
+        term = self.terminal
+        return [
+            term.text_line(term.line_index_of_view_row(y, self.history_offset))
+            for y in range(term.rows)
+        ]
+
+    def _selection_span(self, line_index: int) -> tuple[int, int] | None:
+        assert self._selection is not None
+        (l1, c1), (l2, c2) = sorted(self._selection)
+        if not l1 <= line_index <= l2:
+            return None
+        start = c1 if line_index == l1 else 0
+        end = c2 + 1 if line_index == l2 else self.terminal.cols
+        return (start, end) if end > start else None
+
+    def selected_text(self) -> str:
+        if self._selection is None:
+            return ""
+        (l1, _), (l2, _) = sorted(self._selection)
+        lines = []
+        for index in range(l1, l2 + 1):
+            span = self._selection_span(index)
+            text = self.terminal.text_line(index)
+            if span is not None:
+                lines.append(_cell_slice(text, span[0], span[1]).rstrip())
+        return "\n".join(lines)
+
+    # -- mouse ----------------------------------------------------------------------------------
+
+    def _mouse_mode(self) -> int | None:
+        for mode in (MODE_MOUSE_ANY, MODE_MOUSE_DRAG, MODE_MOUSE_CLICK, MODE_MOUSE_X10):
+            if self.terminal.mode(mode):
+                return mode
+        return None
+
+    def _forward_mouse(self, kind: str, event: events.MouseEvent, button: int) -> bool:
+        mode = self._mouse_mode()
+        if mode is None or not self.running:
+            return False
+        if kind == "motion":
+            held = bool(self._mouse_buttons_down)
+            if not (mode == MODE_MOUSE_ANY or (mode == MODE_MOUSE_DRAG and held)):
+                return True  # reporting is on, but not for this motion: swallow it
+        self.send(
+            encode_mouse(
+                kind,
+                button,
+                max(0, event.x),
+                max(0, event.y),
+                shift=event.shift,
+                alt=event.meta,
+                ctrl=event.ctrl,
+                sgr=self.terminal.mode(MODE_MOUSE_SGR),
+            )
+        )
+        return True
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        event.stop()
+        if not self.has_focus:
+            self.focus()
+        button = _button_index(event.button)
+        if self._forward_mouse("press", event, button):
+            self._mouse_buttons_down.add(button)
+            return
+        if event.button == 1:
+            point = self._point(event)
+            self._selection = (point, point)
+            self._selecting = True
+            self.capture_mouse()
+            self._full_rebuild = True
+            self._request_frame()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        event.stop()
+        button = _button_index(event.button)
+        if self._mouse_mode() is not None and self.running:
+            self._forward_mouse("release", event, button)
+            self._mouse_buttons_down.discard(button)
+            return
+        if self._selecting:
+            self._selecting = False
+            self.release_mouse()
+            assert self._selection is not None
+            if self._selection[0] == self._selection[1]:
+                self._selection = None  # a click, not a drag
+                self._full_rebuild = True
+                self._request_frame()
+                return
+            text = self.selected_text()
+            if text:
+                self.app.copy_to_clipboard(text)
+                self.app.notify(f"Copied {len(text)} characters", timeout=2)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._mouse_mode() is not None and self.running:
+            button = next(iter(self._mouse_buttons_down), 3)
+            self._forward_mouse("motion", event, button)
+            return
+        if self._selecting and self._selection is not None:
+            self._selection = (self._selection[0], self._point(event))
+            self._full_rebuild = True
+            self._request_frame()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self._wheel("wheel_up", event, -WHEEL_LINES)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self._wheel("wheel_down", event, WHEEL_LINES)
+
+    def _wheel(self, kind: str, event: events.MouseEvent, lines: int) -> None:
+        if self._forward_mouse(kind, event, 0):
+            return
+        if self.terminal.alt_screen and self.running:
+            # Full-screen programs without mouse reporting (less, man): wheel as arrow keys.
+            key = "up" if lines < 0 else "down"
+            data = encode_key(key, None, app_cursor=self.terminal.mode(MODE_DECCKM)) or b""
+            self.send(data * abs(lines))
+            return
+        self.scroll_by(lines)
+
+    def _point(self, event: events.MouseEvent) -> tuple[int, int]:
+        y = min(max(event.y, 0), self.terminal.rows - 1)
+        x = min(max(event.x, 0), self.terminal.cols - 1)
+        return (self.terminal.line_index_of_view_row(y, self.history_offset), x)
+
+
+def is_trickle(size: int, seconds_since_last_read: float) -> bool:
+    """A hidden tab's read that may wait for the next batch: small, and not part of a flood."""
+    if size >= HIDDEN_FLOOD_BYTES:
+        return False  # the kernel's buffer may be near full: the child would block
+    return size < HIDDEN_FLOOD_RATE * seconds_since_last_read
+
+
+def _button_index(textual_button: int) -> int:
+    """Textual numbers buttons 1 left, 2 middle, 3 right; the xterm protocol 0, 1, 2."""
+    return {1: 0, 2: 1, 3: 2}.get(textual_button, 0)
+
+
+def _restyle(strip: Strip, start: int, end: int, style: Style) -> Strip:
+    """Strip with cells [start, end) restyled on top of their own style."""
+    length = strip.cell_length
+    start, end = max(0, start), min(end, length)
+    if end <= start:
+        return strip
+    parts = list(strip.divide([start, end, length]))
+    before, middle = parts[0], parts[1]
+    after = parts[2] if len(parts) > 2 else Strip([], 0)
+    middle = Strip(Segment.apply_style(list(middle), post_style=style), middle.cell_length)
+    return Strip.join([before, middle, after])
+
+
+def _cell_offset(text: str, index: int) -> int:
+    """Cell column of character `index` in `text` (wide characters count two)."""
+    from rich.cells import cell_len
+
+    return cell_len(text[:index])
+
+
+def _cell_slice(text: str, start: int, end: int) -> str:
+    from rich.cells import get_character_cell_size
+
+    out = []
+    column = 0
+    for char in text:
+        width = get_character_cell_size(char)
+        if column >= end:
+            break
+        if column >= start:
+            out.append(char)
+        column += width
+    return "".join(out)
+

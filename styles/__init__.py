@@ -1,0 +1,1 @@
+"""The .tcss stylesheets, shipped as package data (`heimdall.styles`); see pyproject.toml."""
