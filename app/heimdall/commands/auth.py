@@ -85,7 +85,8 @@ def _status(as_json: bool) -> int:
         print(json.dumps({"keyring": {"usable": usable, "backend": backend}, "secrets": rows}, indent=2))
         return 0
     print(f"keyring: {backend}" if usable else f"keyring: unavailable: {backend}")
-    table = [[r["name"], "yes" if r["present"] else "no", r["source"] or "-", r["env"]] for r in rows]
+    table = [[str(r["name"]), "yes" if r["present"] else "no", str(r["source"] or "-"), str(r["env"])]
+             for r in rows]
     print(format_table(["secret", "stored", "from", "env override"], table, [False] * 4))
     return 0
 

@@ -573,9 +573,10 @@ class SimulatedUpstream:
         tool = _parse_tool_trigger(text)
         if isinstance(tool, str):
             return invalid(tool)
-        output_format = (body.get("output_config") or {}).get("format")
+        output_config = body.get("output_config")
+        output_format = output_config.get("format") if isinstance(output_config, dict) else None
         structured = isinstance(output_format, dict) and output_format.get("type") == "json_schema"
-        if structured:
+        if structured and isinstance(output_format, dict):
             reply = _json_schema_reply(output_format.get("schema"), n)
             tool = None
         else:
@@ -673,7 +674,7 @@ class SimulatedUpstream:
 
     def _model_list(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
         models = self._model_objects()
-        after = (query.get("after_id") or [None])[0]
+        after = (query.get("after_id") or [""])[0]
         if after:
             ids = [m["id"] for m in models]
             models = models[ids.index(after) + 1 :] if after in ids else []

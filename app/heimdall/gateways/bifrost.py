@@ -87,7 +87,8 @@ def bifrost_error(reply: Reply, label: str = "Bifrost") -> GatewayError:
         body = reply.json_object()
     except GatewayBadResponse:
         body = {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    raw_error = body.get("error")
+    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     message = str(error.get("message") or "").strip() or " ".join(reply.text.split())[:160]
     kind = body.get("type") if isinstance(body.get("type"), str) else None
     if kind == "error":  # Anthropic envelope: the reason is error.type
@@ -269,7 +270,7 @@ class BifrostClient:
             # Also as x-bf-vk: with dashboard auth on, Bifrost reads VKs only from that header.
             headers["x-bf-vk"] = credential
         env["ANTHROPIC_CUSTOM_HEADERS"] = merge_custom_headers(
-            environ.get("ANTHROPIC_CUSTOM_HEADERS"), headers
+            (environ or {}).get("ANTHROPIC_CUSTOM_HEADERS"), headers
         )
         return env
 
@@ -412,9 +413,10 @@ class BifrostClient:
         except GatewayHTTPError as exc:
             if exc.status_code != 500:
                 raise
-            vk = await self._find_vk(name)  # a kept key from an earlier run (duplicate name)
-            if vk is None:
+            found = await self._find_vk(name)  # a kept key from an earlier run (duplicate name)
+            if found is None:
                 raise
+            vk = found
         self.session_keys[session.id] = vk
 
     async def _find_vk(self, name: str) -> VirtualKey | None:
@@ -481,7 +483,8 @@ def _model_from_v1(entry: Any) -> ModelInfo:
         raise GatewayBadResponse("Bifrost /v1/models: a model without 'id'")
     model_id = entry["id"]
     provider = model_id.split("/", 1)[0] if "/" in model_id else entry.get("owned_by")
-    pricing = entry.get("pricing") if isinstance(entry.get("pricing"), dict) else {}
+    raw_pricing = entry.get("pricing")
+    pricing: dict[str, Any] = raw_pricing if isinstance(raw_pricing, dict) else {}
     return ModelInfo(
         id=model_id,
         provider=provider if isinstance(provider, str) else None,

@@ -178,7 +178,7 @@ class LiteLLMClient:
         if self.key:
             env["ANTHROPIC_AUTH_TOKEN"] = self.key
         env["ANTHROPIC_CUSTOM_HEADERS"] = merge_custom_headers(
-            environ.get("ANTHROPIC_CUSTOM_HEADERS"), {self.user_header: session.id}
+            (environ or {}).get("ANTHROPIC_CUSTOM_HEADERS"), {self.user_header: session.id}
         )
         return env
 

@@ -150,7 +150,7 @@ class GatewayHTTP:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        params: httpx.QueryParams | Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         json_body: Any = None,
         ok_statuses: tuple[int, ...] = (),

@@ -88,7 +88,7 @@ def get_window_size(fd: int) -> tuple[int, int]:
 
 def _live_group_members(pgid: int) -> list[int]:
     """Pids in process group `pgid` that are not zombies (Linux /proc scan)."""
-    members = []
+    members: list[int] = []
     try:
         entries = os.listdir("/proc")
     except OSError:
