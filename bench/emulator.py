@@ -1,6 +1,6 @@
 """Emulator throughput: Heimdall's Terminal against tmux on the same streams, in the same run.
 
-Generates three deterministic ~5 MB streams (terminal.md §3):
+Generates three deterministic ~5 MB streams (docs/terminal.md, Benchmark streams):
   plain       log lines
   sgr_tui     worst case: full-screen 120x40 frames in ?2026, random truecolor fg+bg on every
               run, box drawing and CJK
@@ -156,8 +156,9 @@ def snapshot_cost(data: bytes, frames: int = 60) -> tuple[float, float]:
 def with_frames_rate(data: bytes, fps: int = 60, read_rate_hz: int = 1300) -> float:
     """CPU MB/s when the widget snapshots dirty rows at most ``fps`` times per second of PTY reads.
 
-    A Linux PTY delivers about 1,300 reads of 4 KiB per second at full flood (terminal.md §3);
-    this snapshots the dirty rows every read_rate_hz/fps reads, as the frame clock would.
+    A Linux PTY delivers about 1,300 reads of 4 KiB per second at full flood (docs/terminal.md,
+    Read path and frames); this snapshots the dirty rows every read_rate_hz/fps reads, as the frame
+    clock would.
     """
     term = Terminal(COLS, ROWS, scrollback_lines=10_000)
     every = max(1, read_rate_hz // fps)

@@ -4,7 +4,7 @@ All three targets serve the same simulated Anthropic upstream (its own process) 
 
 - direct:   client -> simulated upstream
 - embedded: client -> `heimdall gateway` (its own process, metering into SQLite) -> upstream
-- litellm:  client -> LiteLLM proxy (no DB, gateways.md §2.2 config) -> upstream
+- litellm:  client -> LiteLLM proxy (no DB, the config of docs/gateways.md, LiteLLM proxy) -> upstream
 
 Printed: per-request latency p50/p99 for non-streamed calls and time-to-first-byte for streamed
 calls (the "added" figures subtract direct's), then requests/s at concurrency 1, 8 and 64.

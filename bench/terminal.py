@@ -26,7 +26,8 @@ Prints figures only; nothing here asserts.
 4. Memory per tab with 10,000 lines of scrollback (RSS of Heimdall, children excluded).
 
 Why the real app in a PTY, not `App.run_test`: the headless driver skips Textual's output
-encoding and writing, which is where a good share of the cost lies (terminal.md §5.2).
+encoding and writing, which is where a good share of the cost lies (docs/terminal.md,
+Benchmark streams).
 """
 
 from __future__ import annotations

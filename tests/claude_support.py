@@ -32,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PINNED_CLAUDE = (
     REPO_ROOT / ".test-deps/claude/node_modules/@anthropic-ai/claude-code-linux-x64/claude"
 )
-# Footer markers of a ready prompt (2.1.197 and 2.1.332, claude-code.md §8).
+# Footer markers of a ready prompt (2.1.197 and 2.1.332; docs/claude-code.md, Prompt footer).
 READY_MARKERS = ("? for shortcuts", "auto mode on")
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 # Raw keys for driving Heimdall itself in a PTY.
@@ -61,7 +61,7 @@ def claude_test_env(
     auth_token: str | None = "dummy",
     extra: Mapping[str, str | None] | None = None,
 ) -> dict[str, str]:
-    """The full offline environment for one Claude Code test (claude-code.md §2.1).
+    """The full offline environment for one Claude Code test (docs/claude-code.md, Offline switches).
 
     Creates `tmp_path/home`, `tmp_path/claude-config` (with `.claude.json`) and
     `tmp_path/claude-tmp`. `extra` is applied last (None removes a variable); an
@@ -237,7 +237,7 @@ class ClaudeScreen:
         self.session.write(data)
 
     async def submit(self, text: str, pause: float = 0.3) -> None:
-        """Type `text`, pause, then press Enter as a separate write (claude-code.md §8)."""
+        """Type `text`, pause, then press Enter as a separate write (docs/claude-code.md, Prompt footer)."""
         self.session.write(text.encode())
         await asyncio.sleep(pause)
         self.session.write(b"\r")

@@ -2,8 +2,8 @@
 
 Runs the real Claude Code TUI under `strace -e trace=connect` with `claude_test_env()`, through a
 start, a prompt with its title call, and an exit, then checks every IPv4/IPv6 `connect()` target.
-A single missed switch (claude-code.md §2.1) shows up as a DNS query (port 53) or a connection
-to Anthropic, GitHub or a CDN.
+A single missed switch (docs/claude-code.md, Offline switches) shows up as a DNS query (port 53)
+or a connection to Anthropic, GitHub or a CDN.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 Bifrost is a Go binary that cannot be installed offline, so tests talk to this instead. It is
 built from the contract, not from what the client happens to send: paths, query parameters,
-exact 400 texts and silent defaults of `/api/logs`, error envelopes (§1.3 management, §1.4
-inference, §1.5 Anthropic), log rows that are `processing` first and terminal a little later,
-cost from its own price table (§14), governance v1.5+ deny-by-default rules, admin Basic/Bearer
-auth, Go-style JSON (compact, `<>&` escaped, trailing newline).
+exact 400 texts and silent defaults of `/api/logs`, error envelopes (management, inference,
+Anthropic: docs/bifrost-api.md, Errors), log rows that are `processing` first and terminal a
+little later, cost from its own price table (docs/bifrost-api.md, Cost), governance v1.5+
+deny-by-default rules, admin Basic/Bearer auth, Go-style JSON (compact, `<>&` escaped, trailing
+newline).
 
 Inference answers canned Anthropic replies itself (JSON or SSE). Test hooks are Python
 attributes: `usage` (per request, or `usage_by_model`), `auto_complete` / `complete_pending()`,
@@ -59,7 +60,8 @@ MODEL_NAMES = {
 
 
 def fake_cost(model: str, usage: FakeUsage, prices: dict[str, FakePrice] = PRICES) -> float:
-    """§14: uncached in x input + read x read + write x creation + out x output (per token)."""
+    """Uncached in x input + read x read + write x creation + out x output, per token
+    (docs/bifrost-api.md, Cost)."""
     price = prices.get(model)
     if price is None:
         return 0.0
@@ -326,7 +328,8 @@ class BifrostFake:
     # -- inference -----------------------------------------------------------------------------
 
     def _vk_from_headers(self, headers: dict[str, str]) -> tuple[dict[str, Any] | None, str | None]:
-        """(VK, raw value) from x-bf-vk, Bearer sk-bf-*, x-api-key sk-bf-* (§1.2)."""
+        """(VK, raw value) from x-bf-vk, Bearer sk-bf-*, x-api-key sk-bf-* (docs/bifrost-api.md,
+        Authentication)."""
         value = headers.get("x-bf-vk")
         if not value:
             auth = headers.get("authorization", "")

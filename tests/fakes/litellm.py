@@ -72,7 +72,7 @@ def write_config(
     metrics: bool = True,
 ) -> Path:
     """The proxy's config; `metrics=False` leaves out the Prometheus callback (the benchmark
-    measures LiteLLM as gateways.md §2.2 runs it, without per-request metrics work)."""
+    measures LiteLLM as docs/gateways.md, LiteLLM proxy runs it, without per-request metrics work)."""
     lines = ["model_list:"]
     for name, model in MODELS.items():
         lines += [

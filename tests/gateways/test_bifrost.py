@@ -70,7 +70,7 @@ async def test_exact_totals_three_sessions_two_models_with_cache(fake: BifrostFa
         assert_cell(cell_json(report, session, model), expected_cell(spent))
     grand = sum(fake_cost(m, u) for spent in plan.values() for m, u in spent)
     assert report.total_cost_usd == pytest.approx(grand, abs=1e-9)
-    # the worked example of the contract (§14) is one of the cells' requests
+    # the worked example of the contract (docs/bifrost-api.md, Cost) is one of the cells' requests
     assert fake_cost(SONNET, usages[0]) == pytest.approx(0.0219648, abs=1e-12)
     await client.aclose()
 

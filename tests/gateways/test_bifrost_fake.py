@@ -1,5 +1,5 @@
-"""The Bifrost fake itself follows the contract (bifrost-api.md): the client tests are only as good
-as the fake, so its envelopes, validation texts and governance rules are pinned here."""
+"""The Bifrost fake itself follows the contract (docs/bifrost-api.md): the client tests are only as
+good as the fake, so its envelopes, validation texts and governance rules are pinned here."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from tests.fakes.litellm import LiteLLMStack as Stack
 
 pytestmark = [pytest.mark.litellm, pytest.mark.timeout(180)]
 
-# USD per million tokens in LiteLLM's bundled price map (gateways.md §2.1 / §5).
+# USD per million tokens in LiteLLM's bundled price map (docs/gateways.md, LiteLLM prices).
 PRICES = {
     "claude-sonnet-4-5": (3.0, 15.0, 0.30, 3.75),
     "claude-haiku-4-5": (1.0, 5.0, 0.10, 1.25),
@@ -103,7 +103,7 @@ async def test_per_session_costs_equal_litellm_and_price_table(stack: Stack) -> 
         assert cell.cache_read_tokens == sum(u.cache_read_input_tokens for u in usages)
         assert cell.cache_write_tokens == sum(u.cache_creation_input_tokens for u in usages)
         assert cell.requests == len(usages)
-    # gateways.md §5 figures: one Sonnet request at 1,200 in / 345 out costs $0.008775
+    # docs/gateways.md, LiteLLM prices: one Sonnet request at 1,200 in / 345 out costs $0.008775
     assert expected_cost("claude-sonnet-4-5", plain) == pytest.approx(0.008775, abs=1e-12)
     assert report.sessions[sessions[0]].totals.cost_usd == pytest.approx(0.01755, abs=1e-9)
     await client.aclose()

@@ -1,4 +1,4 @@
-"""Key, paste, mouse and focus encoding against xterm's tables (terminal.md §9.5)."""
+"""Key, paste, mouse and focus encoding against xterm's tables (docs/terminal.md, Input encoding)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def make(cols: int = 20, rows: int = 5, scrollback: int = 100) -> Harness:
 
 
 def screen(term: Terminal) -> str:
-    """Visible rows joined by '/', trailing blanks removed (terminal.md §6 notation)."""
+    """Visible rows joined by '/', trailing blanks removed (docs/terminal.md, Conformance notation)."""
     rows = [term.text_line(term.line_index_of_view_row(y)) for y in range(term.rows)]
     while rows and not rows[-1]:
         rows.pop()

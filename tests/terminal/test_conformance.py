@@ -1,4 +1,5 @@
-"""Conformance: feed bytes, check screen text, attributes and cursor (terminal.md §6 + issue 2).
+"""Conformance: feed bytes, check screen text, attributes and cursor (docs/terminal.md, Conformance
+notation; issue 2).
 
 Expected results follow xterm (and ECMA-48 for CHT/CBT); tmux agrees except where noted.
 """

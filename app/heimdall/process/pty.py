@@ -1,6 +1,6 @@
 """A child process in a pseudo-terminal, driven entirely by the asyncio event loop.
 
-Why this shape (measured in the terminal reference, §5.3 and §9.2):
+Why this shape (docs/terminal.md, PTY; the idle cost in docs/terminal.md, Read path and frames):
 
 - Reads come from `loop.add_reader` on the non-blocking master, so an idle tab costs no CPU at all:
   no timer, no thread, no polling.

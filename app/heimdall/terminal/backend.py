@@ -1,4 +1,5 @@
-"""The small interface our terminal needs from a native VT emulator (terminal.md §9.1).
+"""The small interface our terminal needs from a native VT emulator (docs/terminal.md, Emulator
+backend).
 
 The host (:class:`~heimdall.terminal.Terminal`) owns everything the backend may lack or get
 wrong: byte decoding, mode flags, query replies, titles, grapheme clusters and the scrollback. A
