@@ -159,3 +159,30 @@ def test_default_location_is_the_data_dir(tmp_path: Path, monkeypatch: pytest.Mo
     store.add(Session.new("a", tmp_path))
     assert (tmp_path / "data" / "sessions.json").exists()
     assert os.stat(tmp_path / "data").st_mode & 0o777 == 0o700
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "sessions-v1.json"
+"""A sessions file written by the store before it used pydantic models (version 1)."""
+
+
+def test_todays_file_format_loads_and_saves_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.json"
+    path.write_bytes(FIXTURE.read_bytes())
+    store = SessionStore(path)
+    loaded = store.load()
+    assert store.warnings == []
+    assert [s.name for s in loaded] == ["api-fix", "shell", "notes"]
+    fix = loaded[0]
+    assert fix.id == "5f0c9a7e-2d41-4b8e-9c3a-71e2d6f4a810" and fix.started and fix.is_claude
+    assert fix.model is None and fix.budget_usd == 2.5 and fix.worktree_branch == "fix/api"
+    assert fix.project_dir == "/home/dev/shop" and fix.created_at == T0
+    assert fix.model_history == [
+        ModelSwitch(T0, "claude-sonnet-4-5"),
+        ModelSwitch(T0 + timedelta(minutes=3, seconds=1, microseconds=250000), "claude-haiku-4-5"),
+        ModelSwitch(T0 + timedelta(minutes=9), None),
+    ]
+    assert fix.last_prompt_at == T0 + timedelta(minutes=10)
+    assert loaded[1].command == "bash" and not loaded[1].is_claude and loaded[1].last_prompt_at is None
+    assert store.defaults_for("/home/dev/shop") == ProjectDefaults("claude-sonnet-4-5", 2.5, True)
+    store.save()
+    assert path.read_bytes() == FIXTURE.read_bytes()  # the format itself is unchanged
