@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from heimdall.claude.agents import (
+from heimdall.claude.launch import (
     AgentLaunch,
     SessionState,
     claude_launch,

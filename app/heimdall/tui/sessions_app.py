@@ -30,11 +30,9 @@ from typing import ClassVar
 
 from textual import events, on
 
-from heimdall.claude.agents import (
-    AgentLaunch,
+from heimdall.claude.launch import (
     claude_config_dir,
     claude_launch,
-    command_launch,
     find_claude,
     relaunch_resume,
     switch_model_launch,
@@ -42,6 +40,7 @@ from heimdall.claude.agents import (
 )
 from heimdall.config import Config
 from heimdall.gateways.protocol import GatewayClient, GatewayError, SessionRef
+from heimdall.process.launch import AgentLaunch, command_launch
 from heimdall.sessions.activity import Activity
 from heimdall.sessions.store import Session, SessionStore
 from heimdall.tui.app import STYLES_DIR, HeimdallApp, PrefixCommand, TabRequest

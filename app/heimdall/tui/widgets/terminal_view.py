@@ -51,7 +51,7 @@ from heimdall.tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from heimdall.claude.agents import AgentLaunch
+    from heimdall.process.launch import AgentLaunch
 
 SYNC_TIMEOUT = 0.150
 """Longest we hold frames back while the child is inside a ?2026 synchronized update."""

@@ -1,25 +1,19 @@
-"""How a tab's child process is launched: argv, environment and working directory.
+"""How a Claude Code tab is launched: its command line and environment.
 
-Why a module of its own: the child's environment decides whether Claude Code renders correctly
-(it must see our terminal widget, not the terminal Heimdall itself runs in), which gateway it
-talks to, which session id it carries and whether any provider key leaks into it. The launch
-builders are pure functions of their inputs so they can be tested without spawning anything; the
-PTY layer (`heimdall.process.pty`) only executes an `AgentLaunch`. The helpers at the end read Claude
-Code's own files (transcripts) to decide how a session can be relaunched.
-
-Rules:
-- Terminal identity of the outer terminal is removed (`TMUX`, `KITTY_*`, ...): an inherited `TMUX`
-  made Claude Code drop synchronized output and push the kitty keyboard protocol.
-  `TERM=xterm-256color` and `COLORTERM=truecolor` describe our widget.
+Built on the generic launch in `heimdall.process.launch` (terminal identity out, Heimdall's
+secrets out, our `TERM` in); what is Claude Code's own is here:
 - Gateway variables come from `GatewayClient.session_env()`; a `None` value removes a variable.
+  Variables saying "you run inside another Claude Code" are removed too.
 - Heimdall picks each session's UUID: `--session-id <uuid>` for a new conversation,
-  `--resume <uuid>` to continue one (after a restart or a model switch).
+  `--resume <uuid>` to continue one (after a restart or a model switch); flags that would change
+  the session (`--continue`, `--fork-session`, `-p`) are refused in extra arguments.
 - Nothing here writes the user's Claude Code settings. Switching a model restarts the child with
-  `--resume <uuid> --model <new>` (measured against injecting `/model`, which rewrites
-  `settings.json`; see `switch_model_launch`).
+  `--resume <uuid> --model <new>` (rather than injecting `/model`, which rewrites `settings.json`;
+  see `switch_model_launch`).
 - Restarting a Claude Code child (model switch, restart key, restore after a crash):
-  `await wait_turn_saved(...)` before ending it (Claude Code saves a turn ~0.1 s after showing
-  it), then `relaunch_resume(...)` for the `resume` flag.
+  `await wait_turn_saved(...)` before ending it, then `relaunch_resume(...)` for the `resume` flag
+  (both in `heimdall.claude.transcripts`).
+- `CLAUDE_OFFLINE_ENV` turns off every switch that would reach the internet (demo and tests).
 """
 
 from __future__ import annotations
@@ -29,76 +23,28 @@ import glob
 import json
 import os
 import re
-import shlex
 import shutil
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-TERMINAL_IDENTITY_VARS = frozenset(
-    {
-        "TMUX",
-        "TMUX_PANE",
-        "STY",
-        "TERM_PROGRAM",
-        "TERM_PROGRAM_VERSION",
-        "TERM_SESSION_ID",
-        "VTE_VERSION",
-        "WT_SESSION",
-        "WT_PROFILE_ID",
-        "COLORFGBG",
-        "TEXTUAL",
-        "LINES",
-        "COLUMNS",
-    }
-)
-TERMINAL_IDENTITY_PREFIXES = (
-    "KITTY_",
-    "WEZTERM_",
-    "ITERM_",
-    "ALACRITTY_",
-    "GHOSTTY_",
-    "LC_TERMINAL",
-    "KONSOLE_",
-)
+from heimdall.process.launch import AgentLaunch, apply_env_changes, child_environment
+
 # Set when Heimdall itself runs inside a Claude Code session (or its IDE bridge): a child that
 # inherited them would think it is nested or try to reach the parent's IDE.
 NESTED_CLAUDE_VARS = frozenset(
     {"CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SSE_PORT", "CLAUDE_AGENT_SDK_VERSION"}
 )
-CHILD_TERMINAL = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
 
 # Flags Heimdall owns: the session identity must stay the one Heimdall chose.
 _SESSION_FLAGS = frozenset(
     {"--session-id", "--resume", "-r", "--continue", "-c", "--fork-session", "--print", "-p"}
 )
-_SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'*?\[\]{}~\n#]")
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _GATEWAY_MODEL_ID = re.compile(r"^(claude|anthropic)", re.IGNORECASE)
-
-
-@dataclass(slots=True)
-class AgentLaunch:
-    """Everything needed to start a tab's child: run `argv` in `cwd` with exactly `env`."""
-
-    argv: list[str]
-    env: dict[str, str]
-    cwd: Path
-    session_id: str | None = None
-    """The Claude Code session UUID (None for plain commands)."""
-    model: str | None = None
-    """The model passed with `--model` (None: Claude Code's / the gateway's default)."""
-    resume: bool = False
-    extra_args: list[str] = field(default_factory=list)
-
-    @property
-    def display(self) -> str:
-        """The command line as a user would type it (for tab labels and error messages)."""
-        return shlex.join(self.argv)
 
 
 CLAUDE_CODE_VERSION = "2.1.197"
@@ -132,37 +78,6 @@ def claude_dot_json(
     if api_key:
         data["customApiKeyResponses"] = {"approved": [api_key[-20:]], "rejected": []}
     return data
-
-
-def is_terminal_identity_var(name: str) -> bool:
-    return name in TERMINAL_IDENTITY_VARS or name.startswith(TERMINAL_IDENTITY_PREFIXES)
-
-
-def child_environment(
-    base_env: Mapping[str, str] | None = None,
-    changes: Mapping[str, str | None] | None = None,
-    *,
-    drop: Iterable[str] = (),
-) -> dict[str, str]:
-    """The environment for a child in one of our terminals.
-
-    `base_env` (default: this process's) minus the outer terminal's identity and `drop`, plus our
-    terminal's `TERM`/`COLORTERM`, then `changes` applied (None removes a variable).
-    """
-    source = os.environ if base_env is None else base_env
-    dropped = set(drop)
-    env = {
-        name: value
-        for name, value in source.items()
-        if not is_terminal_identity_var(name) and name not in dropped
-    }
-    env.update(CHILD_TERMINAL)
-    for name, value in (changes or {}).items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
 
 
 def _check_session_id(session_id: str) -> str:
@@ -235,39 +150,9 @@ def switch_model_launch(
         raise ValueError("only Claude Code tabs can switch models")
     if not new_model or new_model.startswith("-"):
         raise ValueError(f"invalid model id {new_model!r}")
-    env = dict(launch.env)
-    for name, value in (gateway_env or {}).items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
+    env = apply_env_changes(dict(launch.env), gateway_env)
     argv = [launch.argv[0], "--resume", launch.session_id, "--model", new_model, *launch.extra_args]
     return replace(launch, argv=argv, env=env, model=new_model, resume=True)
-
-
-def command_launch(
-    command: str,
-    cwd: Path,
-    base_env: Mapping[str, str] | None = None,
-    *,
-    gateway_env: Mapping[str, str | None] | None = None,
-) -> AgentLaunch:
-    """Any command line (`bash`, `htop`, `vim notes.md`, `make test | less`) in a tab.
-
-    Simple command lines are executed directly (the child owns the PTY, signals reach it);
-    anything using shell syntax runs under `/bin/sh -c`.
-    """
-    command = command.strip()
-    if not command:
-        raise ValueError("empty command")
-    try:
-        argv = shlex.split(command)
-    except ValueError:
-        argv = []
-    if not argv or _ASSIGNMENT.match(argv[0]) or any(_SHELL_SYNTAX.search(t) for t in argv):
-        argv = ["/bin/sh", "-c", command]
-    env = child_environment(base_env, gateway_env)
-    return AgentLaunch(argv=argv, env=env, cwd=Path(cwd))
 
 
 # -- finding Claude Code -------------------------------------------------------------------
