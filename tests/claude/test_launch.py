@@ -14,7 +14,6 @@ from heimdall.claude.launch import (
     can_resume,
     claude_config_dir,
     claude_launch,
-    find_claude,
     relaunch_resume,
     seed_gateway_models,
     session_state,
@@ -114,41 +113,6 @@ def test_switch_model_launch_resumes_same_session(tmp_path: Path) -> None:
         switch_model_launch(command_launch("bash", tmp_path, KEPT), "m")
     with pytest.raises(ValueError):
         switch_model_launch(first, "")
-
-
-def _executable(path: Path, content: str = "#!/bin/sh\necho claude\n") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(content)
-    path.chmod(0o755)
-    return path
-
-
-def test_find_claude_prefers_path(tmp_path: Path) -> None:
-    on_path = _executable(tmp_path / "bin" / "claude")
-    _executable(tmp_path / "home" / ".local" / "bin" / "claude")
-    assert find_claude({"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path / "home")}) == str(on_path)
-
-
-def test_find_claude_falls_back_to_known_locations(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    env = {"PATH": str(tmp_path / "empty"), "HOME": str(home)}
-    assert find_claude(env) is None or not find_claude(env).startswith(str(home))  # type: ignore[union-attr]
-    nvm = _executable(home / ".nvm" / "versions" / "node" / "v20.1.0" / "bin" / "claude")
-    assert find_claude(env) == str(nvm)
-    native = _executable(home / ".local" / "bin" / "claude")
-    assert find_claude(env) == str(native)
-
-
-def test_find_claude_sees_through_the_npm_stub(tmp_path: Path) -> None:
-    """`npm install --ignore-scripts` leaves a tiny `bin/claude.exe` stub; use the platform binary."""
-    modules = tmp_path / "node_modules" / "@anthropic-ai"
-    stub_script = "#!/bin/sh\necho not installed; exit 1\n"
-    stub = _executable(modules / "claude-code" / "bin" / "claude.exe", stub_script)
-    native = _executable(modules / "claude-code-linux-x64" / "claude", "#!/bin/sh\n" + "#" * 20000 + "\n")
-    (tmp_path / "bin").mkdir()
-    (tmp_path / "bin" / "claude").symlink_to(stub)
-    env = {"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path / "home")}
-    assert find_claude(env) == str(native)
 
 
 def test_claude_config_dir() -> None:

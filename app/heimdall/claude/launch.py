@@ -19,11 +19,9 @@ secrets out, our `TERM` in); what is Claude Code's own is here:
 from __future__ import annotations
 
 import asyncio
-import glob
 import json
 import os
 import re
-import shutil
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +30,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from heimdall.claude.install import CLAUDE_CODE_VERSION
 from heimdall.process.launch import AgentLaunch, apply_env_changes, child_environment
 
 # Set when Heimdall itself runs inside a Claude Code session (or its IDE bridge): a child that
@@ -47,8 +46,6 @@ _SESSION_FLAGS = frozenset(
 _GATEWAY_MODEL_ID = re.compile(r"^(claude|anthropic)", re.IGNORECASE)
 
 
-CLAUDE_CODE_VERSION = "2.1.197"
-"""The Claude Code release Heimdall is tested against (scripts/install-test-deps.sh pins it too)."""
 CLAUDE_OFFLINE_ENV = {
     "DISABLE_TELEMETRY": "1",
     "DISABLE_ERROR_REPORTING": "1",
@@ -153,67 +150,6 @@ def switch_model_launch(
     env = apply_env_changes(dict(launch.env), gateway_env)
     argv = [launch.argv[0], "--resume", launch.session_id, "--model", new_model, *launch.extra_args]
     return replace(launch, argv=argv, env=env, model=new_model, resume=True)
-
-
-# -- finding Claude Code -------------------------------------------------------------------
-
-_PLATFORM_PACKAGE = "claude-code-linux-x64"
-_STUB_MAX_BYTES = 16_384  # npm's placeholder `bin/claude.exe` when postinstall did not run
-
-
-def _usable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
-def _real_binary(path: Path) -> Path | None:
-    """`path`, or the platform binary next to an npm stub that `--ignore-scripts` left behind."""
-    resolved = path.resolve()
-    if (
-        resolved.name == "claude.exe"
-        and resolved.parent.name == "bin"
-        and resolved.stat().st_size < _STUB_MAX_BYTES
-    ):
-        candidates = sorted(resolved.parent.parent.parent.glob("claude-code-*/claude"))
-        native = [c for c in candidates if c.parent.name == _PLATFORM_PACKAGE] + candidates
-        for candidate in native:
-            if _usable(candidate):
-                return candidate
-        return None
-    return path
-
-
-def claude_search_paths(env: Mapping[str, str] | None = None) -> list[Path]:
-    """Where Claude Code is usually installed, after PATH (native installer, npm, nvm, volta...)."""
-    env = os.environ if env is None else env
-    home = Path(env.get("HOME") or Path.home())
-    paths = [
-        home / ".local" / "bin" / "claude",
-        home / ".claude" / "local" / "claude",
-        home / ".npm-global" / "bin" / "claude",
-        home / ".volta" / "bin" / "claude",
-        home / ".bun" / "bin" / "claude",
-        Path("/usr/local/bin/claude"),
-        Path("/opt/homebrew/bin/claude"),
-    ]
-    prefix = env.get("NPM_CONFIG_PREFIX") or env.get("npm_config_prefix")
-    if prefix:
-        paths.insert(0, Path(prefix) / "bin" / "claude")
-    nvm = sorted(glob.glob(str(home / ".nvm" / "versions" / "node" / "*" / "bin" / "claude")))
-    paths += [Path(p) for p in reversed(nvm)]
-    return paths
-
-
-def find_claude(env: Mapping[str, str] | None = None) -> str | None:
-    """The Claude Code executable: `claude` on PATH, then the usual install locations."""
-    env = os.environ if env is None else env
-    on_path = shutil.which("claude", path=env.get("PATH", os.defpath))
-    candidates = ([Path(on_path)] if on_path else []) + claude_search_paths(env)
-    for candidate in candidates:
-        if _usable(candidate):
-            real = _real_binary(candidate)
-            if real is not None:
-                return str(real)
-    return None
 
 
 # -- Claude Code's files -------------------------------------------------------------------

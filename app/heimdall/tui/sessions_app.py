@@ -30,10 +30,10 @@ from typing import ClassVar
 
 from textual import events, on
 
+from heimdall.claude.install import find_claude
 from heimdall.claude.launch import (
     claude_config_dir,
     claude_launch,
-    find_claude,
     relaunch_resume,
     switch_model_launch,
     wait_turn_saved,

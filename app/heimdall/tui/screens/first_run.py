@@ -34,8 +34,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Log, Markdown
 
-CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code@2.1.197"
-"""The Claude Code version Heimdall is tested with (pinned: later ones need Node 22)."""
+from heimdall.claude.install import CLAUDE_CODE_PACKAGE
+
 INSTALL_HINT = f"npm install -g {CLAUDE_CODE_PACKAGE}"
 CLAUDE_KEYCHAIN_SERVICE = "Claude Code-credentials"
 """Where Claude Code keeps its login in the macOS keychain."""
