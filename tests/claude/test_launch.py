@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from heimdall.claude.launch import (
     SessionState,
     can_resume,
-    claude_config_dir,
     claude_launch,
     relaunch_resume,
-    seed_gateway_models,
     session_state,
     switch_model_launch,
     transcript_path,
@@ -115,11 +112,6 @@ def test_switch_model_launch_resumes_same_session(tmp_path: Path) -> None:
         switch_model_launch(first, "")
 
 
-def test_claude_config_dir() -> None:
-    assert claude_config_dir({"CLAUDE_CONFIG_DIR": "/x/cfg", "HOME": "/h"}) == Path("/x/cfg")
-    assert claude_config_dir({"HOME": "/h"}) == Path("/h/.claude")
-
-
 def test_transcript_lookup(tmp_path: Path) -> None:
     assert transcript_path(SID, tmp_path) is None and not can_resume(SID, tmp_path)
     transcript = tmp_path / "projects" / "-home-dev-repo" / f"{SID}.jsonl"
@@ -193,32 +185,3 @@ async def test_wait_turn_saved(tmp_path: Path) -> None:
     writer = asyncio.create_task(finish_turn())
     assert await wait_turn_saved(SID, tmp_path, timeout=5, interval=0.01) is True
     await writer
-
-
-def test_seed_gateway_models(tmp_path: Path) -> None:
-    config_dir = tmp_path / "claude-config"
-    path = seed_gateway_models(
-        config_dir,
-        "http://127.0.0.1:8787/anthropic",
-        [("claude-sonnet-4-5", "Claude Sonnet 4.5"), ("gpt-4o", None), ("Anthropic-x", None)],
-        now=datetime(2026, 10, 14, 9, 20, tzinfo=UTC),
-        environ={},
-    )
-    assert path == config_dir.resolve() / "cache" / "gateway-models.json"
-    assert json.loads(path.read_text()) == {
-        "baseUrl": "http://127.0.0.1:8787/anthropic",
-        "fetchedAt": "2026-10-14T09:20:00.000Z",
-        "models": [
-            {"id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5"},
-            {"id": "Anthropic-x", "display_name": "Anthropic-x"},
-        ],
-    }
-
-
-def test_seed_gateway_models_refuses_the_users_config_dir(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="refusing"):
-        seed_gateway_models(Path.home() / ".claude", "http://x", [("claude-a", None)], environ={})
-    users = tmp_path / "users-claude"
-    with pytest.raises(ValueError, match="refusing"):
-        seed_gateway_models(users, "http://x", [], environ={"CLAUDE_CONFIG_DIR": str(users)})
-    assert not users.exists()

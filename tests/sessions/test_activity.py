@@ -8,7 +8,6 @@ from pathlib import Path
 from heimdall.sessions.activity import (
     Activity,
     ActivityTracker,
-    claude_config_dir,
     clean_title,
     read_claude_status,
     title_signal,
@@ -152,8 +151,3 @@ def test_status_file_overrides_stale_title(tmp_path: Path) -> None:
     track.poll_status_file(visible=True)
     track.seen()
     assert track.state() is Activity.IDLE
-
-
-def test_claude_config_dir_from_env(tmp_path: Path) -> None:
-    assert claude_config_dir({"CLAUDE_CONFIG_DIR": str(tmp_path)}) == tmp_path
-    assert claude_config_dir({"HOME": "/home/x"}) == Path("/home/x/.claude")

@@ -20,17 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from heimdall.claude.install import CLAUDE_CODE_VERSION
 from heimdall.process.launch import AgentLaunch, apply_env_changes, child_environment
 
 # Set when Heimdall itself runs inside a Claude Code session (or its IDE bridge): a child that
@@ -43,7 +39,6 @@ NESTED_CLAUDE_VARS = frozenset(
 _SESSION_FLAGS = frozenset(
     {"--session-id", "--resume", "-r", "--continue", "-c", "--fork-session", "--print", "-p"}
 )
-_GATEWAY_MODEL_ID = re.compile(r"^(claude|anthropic)", re.IGNORECASE)
 
 
 CLAUDE_OFFLINE_ENV = {
@@ -56,25 +51,6 @@ CLAUDE_OFFLINE_ENV = {
 }
 """Every Claude Code switch that would reach the internet, off (claude-code.md §2.1): for the
 demo and the tests, which run it against a simulated upstream."""
-
-
-def claude_dot_json(
-    *, api_key: str | None = None, trusted: Sequence[str] = ("/",)
-) -> dict[str, object]:
-    """A throwaway `.claude.json` that pre-answers onboarding, trust and key-approval dialogs
-    (claude-code.md §2.3)."""
-    data: dict[str, object] = {
-        "hasCompletedOnboarding": True,
-        "lastOnboardingVersion": CLAUDE_CODE_VERSION,
-        "theme": "dark",
-        "projects": {
-            folder: {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}
-            for folder in trusted
-        },
-    }
-    if api_key:
-        data["customApiKeyResponses"] = {"approved": [api_key[-20:]], "rejected": []}
-    return data
 
 
 def _check_session_id(session_id: str) -> str:
@@ -153,15 +129,6 @@ def switch_model_launch(
 
 
 # -- Claude Code's files -------------------------------------------------------------------
-
-
-def claude_config_dir(env: Mapping[str, str] | None = None) -> Path:
-    """`$CLAUDE_CONFIG_DIR`, else `~/.claude` (where transcripts and settings live)."""
-    env = os.environ if env is None else env
-    override = env.get("CLAUDE_CONFIG_DIR")
-    if override:
-        return Path(override).expanduser()
-    return Path(env.get("HOME") or Path.home()) / ".claude"
 
 
 def transcript_path(session_id: str, config_dir: Path) -> Path | None:
@@ -275,44 +242,3 @@ async def wait_turn_saved(
         if time.monotonic() >= deadline:
             return False
         await asyncio.sleep(interval)
-
-
-def seed_gateway_models(
-    config_dir: Path,
-    base_url: str,
-    models: Iterable[tuple[str, str | None]],
-    *,
-    now: datetime | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> Path:
-    """Write Claude Code's gateway model cache so its `/model` picker lists the gateway's models.
-
-    Claude Code only fetches the list itself with nonessential traffic enabled; a pre-seeded
-    `cache/gateway-models.json` is used regardless. Only for config dirs Heimdall manages (tests,
-    `heimdall demo`): refuses the user's own (`~/.claude` or this process's `CLAUDE_CONFIG_DIR`).
-    Keeps only ids Claude Code accepts (`claude*` / `anthropic*`).
-    """
-    environ = os.environ if environ is None else environ
-    target = Path(config_dir).expanduser().resolve()
-    users = {(Path.home() / ".claude").resolve()}
-    if environ.get("CLAUDE_CONFIG_DIR"):
-        users.add(Path(environ["CLAUDE_CONFIG_DIR"]).expanduser().resolve())
-    if target in users:
-        raise ValueError(f"refusing to write into the user's Claude Code config dir {target}")
-    entries = [
-        {"id": model_id, "display_name": name or model_id}
-        for model_id, name in models
-        if _GATEWAY_MODEL_ID.match(model_id)
-    ]
-    stamp = (now or datetime.now(UTC)).astimezone(UTC)
-    payload = {
-        "baseUrl": base_url,
-        "fetchedAt": stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z",
-        "models": entries,
-    }
-    path = target / "cache" / "gateway-models.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path

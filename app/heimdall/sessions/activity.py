@@ -20,9 +20,8 @@ No Textual here: the UI asks `state()` when it repaints a label.
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -70,13 +69,6 @@ def clean_title(title: str) -> str:
     if stripped and title_signal(stripped) is not None:
         stripped = stripped[1:].strip()
     return stripped
-
-
-def claude_config_dir(env: Mapping[str, str]) -> Path:
-    """Where the child's Claude Code keeps its state: `$CLAUDE_CONFIG_DIR` or `$HOME/.claude`."""
-    if env.get("CLAUDE_CONFIG_DIR"):
-        return Path(env["CLAUDE_CONFIG_DIR"])
-    return Path(env.get("HOME") or os.path.expanduser("~")) / ".claude"
 
 
 def read_claude_status(sessions_dir: Path, pid: int | None, session_id: str | None) -> str | None:
