@@ -41,7 +41,7 @@ def claude_dot_json(
     *, api_key: str | None = None, trusted: Sequence[str] = ("/",)
 ) -> dict[str, object]:
     """A throwaway `.claude.json` that pre-answers onboarding, trust and key-approval dialogs
-    (docs/claude-code.md, Gateway environment)."""
+    (docs/claude-code.md, Offline switches)."""
     data: dict[str, object] = {
         "hasCompletedOnboarding": True,
         "lastOnboardingVersion": CLAUDE_CODE_VERSION,
