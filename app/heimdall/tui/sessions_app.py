@@ -31,13 +31,9 @@ from typing import ClassVar
 from textual import events, on
 
 from heimdall.claude.install import find_claude
-from heimdall.claude.launch import (
-    claude_launch,
-    relaunch_resume,
-    switch_model_launch,
-    wait_turn_saved,
-)
+from heimdall.claude.launch import claude_launch, switch_model_launch
 from heimdall.claude.settings import claude_config_dir
+from heimdall.claude.transcripts import relaunch_resume, wait_turn_saved
 from heimdall.config import Config
 from heimdall.gateways.protocol import GatewayClient, GatewayError, SessionRef
 from heimdall.process.launch import AgentLaunch, command_launch
