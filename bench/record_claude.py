@@ -80,7 +80,8 @@ class Recording:
 
 
 async def _record(turns: int, event_gap: float, workdir: Path) -> Recording:
-    from heimdall.claude.agents import CLAUDE_CODE_VERSION, claude_launch
+    from heimdall.claude.install import CLAUDE_CODE_VERSION
+    from heimdall.claude.launch import claude_launch
     from heimdall.demo.simulated import SimulatedUpstream
 
     from tests.claude_support import ClaudeScreen, claude_binary, claude_test_env

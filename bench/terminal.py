@@ -263,8 +263,8 @@ def heimdall(commands: list[str], tmp: Path) -> Outer:
 def run_app(commands: list[str]) -> None:
     """Inside the outer PTY: the real HeimdallApp with one tab per command, sidebar hidden."""
     sys.path.insert(0, str(ROOT))
-    from heimdall.claude.agents import command_launch
     from heimdall.config import Config
+    from heimdall.process.launch import command_launch
     from heimdall.tui.app import HeimdallApp, TabRequest
 
     config = Config()

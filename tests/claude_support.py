@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from heimdall.claude.agents import CLAUDE_OFFLINE_ENV, claude_dot_json
+from heimdall.claude.launch import CLAUDE_OFFLINE_ENV
+from heimdall.claude.settings import claude_dot_json
 from heimdall.process.pty import ExitStatus, PtySession
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from heimdall.claude.agents import AgentLaunch, child_environment
 from heimdall.config import Config
+from heimdall.process.launch import AgentLaunch, child_environment
 from heimdall.tui.app import HeimdallApp, TabRequest
 from heimdall.tui.widgets.terminal_view import TerminalView
 

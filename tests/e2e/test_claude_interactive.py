@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from heimdall.claude.agents import claude_launch
+from heimdall.claude.launch import claude_launch
 from heimdall.demo.simulated import SimulatedUpstream
 
 from tests.claude_support import ClaudeScreen, claude_binary, claude_test_env

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from heimdall.claude.agents import SessionState, relaunch_resume, session_state, transcript_path
+from heimdall.claude.transcripts import SessionState, relaunch_resume, session_state, transcript_path
 from heimdall.demo.simulated import SimulatedUpstream
 
 from tests.claude_support import claude_binary, claude_test_env

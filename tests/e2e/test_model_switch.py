@@ -24,15 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from heimdall.claude.agents import (
-    AgentLaunch,
-    SessionState,
-    claude_launch,
-    session_state,
-    switch_model_launch,
-    turn_saved,
-)
+from heimdall.claude.launch import claude_launch, switch_model_launch
+from heimdall.claude.transcripts import SessionState, session_state, turn_saved
 from heimdall.demo.simulated import SimulatedUpstream
+from heimdall.process.launch import AgentLaunch
 
 from tests.claude_support import ClaudeScreen, claude_binary, claude_test_env, config_dir_of
 

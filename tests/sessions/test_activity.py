@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from heimdall.claude.status import StatusSignal, title_signal
 from heimdall.sessions.activity import (
     Activity,
     ActivityTracker,
-    claude_config_dir,
-    clean_title,
-    read_claude_status,
-    title_signal,
 )
 
 
@@ -29,19 +26,6 @@ class Clock:
 def tracker(**kwargs) -> tuple[ActivityTracker, Clock]:
     clock = Clock()
     return ActivityTracker(clock=clock, **kwargs), clock
-
-
-def test_title_signal_recognises_claude_spinner_and_idle_glyph() -> None:
-    assert title_signal("⠂ Fix the tests") is Activity.BUSY
-    assert title_signal("⠐ Fix the tests") is Activity.BUSY
-    assert title_signal("✳ Fix the tests") is Activity.IDLE
-    assert title_signal("✳ Claude Code") is Activity.IDLE
-    assert title_signal("vim README.md") is None
-    assert title_signal("*scratch*") is None
-    assert title_signal("") is None
-    assert clean_title("⠂ Fix the tests") == "Fix the tests"
-    assert clean_title("✳ Claude Code") == "Claude Code"
-    assert clean_title("bash: ~/src") == "bash: ~/src"
 
 
 def test_starting_then_idle_without_signals() -> None:
@@ -126,18 +110,6 @@ def write_status(directory: Path, name: str, **data: object) -> None:
     (directory / name).write_text(json.dumps(data))
 
 
-def test_status_file_by_pid_and_by_session_id(tmp_path: Path) -> None:
-    sessions = tmp_path / "sessions"
-    assert read_claude_status(sessions, 1, None) is None
-    write_status(sessions, "4242.json", pid=4242, sessionId="abc", status="busy")
-    assert read_claude_status(sessions, 4242, None) == "busy"
-    # A wrapper's pid differs from claude's: the session id still finds it.
-    assert read_claude_status(sessions, 1, "abc") == "busy"
-    assert read_claude_status(sessions, 1, "other") is None
-    (sessions / "9.json").write_text("{not json")
-    assert read_claude_status(sessions, 9, None) is None
-
-
 def test_status_file_overrides_stale_title(tmp_path: Path) -> None:
     sessions = tmp_path / "sessions"
     track, _ = tracker(sessions_dir=sessions, pid=77, session_id="s-1")
@@ -154,6 +126,9 @@ def test_status_file_overrides_stale_title(tmp_path: Path) -> None:
     assert track.state() is Activity.IDLE
 
 
-def test_claude_config_dir_from_env(tmp_path: Path) -> None:
-    assert claude_config_dir({"CLAUDE_CONFIG_DIR": str(tmp_path)}) == tmp_path
-    assert claude_config_dir({"HOME": "/home/x"}) == Path("/home/x/.claude")
+def test_claude_signals_map_onto_activities() -> None:
+    for signal in StatusSignal:
+        assert Activity(signal.value) == signal
+    track, _ = tracker()
+    track.on_title("⠂ Fix the tests")
+    assert title_signal(track.title) is StatusSignal.BUSY and track.state() is Activity.BUSY

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from heimdall.claude.agents import AgentLaunch, child_environment
 from heimdall.config import Config
 from heimdall.gateways.protocol import HealthStatus
+from heimdall.process.launch import AgentLaunch, child_environment
 from heimdall.sessions.activity import Activity
 from heimdall.sessions.store import Session
 from heimdall.spend.book import UsageBook

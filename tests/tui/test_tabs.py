@@ -6,8 +6,8 @@ from __future__ import annotations
 import sys
 
 import pytest
-from heimdall.claude.agents import AgentLaunch, child_environment
 from heimdall.config import Config
+from heimdall.process.launch import AgentLaunch, child_environment
 from heimdall.sessions.activity import Activity
 from heimdall.tui.messages import TabBell, TabExited, TabStateChanged, TabTitleChanged
 from heimdall.tui.screens.confirm import ConfirmScreen

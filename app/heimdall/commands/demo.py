@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from heimdall.claude.agents import CLAUDE_OFFLINE_ENV, claude_dot_json
+from heimdall.claude.launch import CLAUDE_OFFLINE_ENV
+from heimdall.claude.settings import claude_dot_json
 from heimdall.config import Config
 from heimdall.gateways.protocol import PROVIDER_KEY_VARS
 
@@ -120,7 +121,7 @@ def start_demo_stack(config: Config, *, root: Path | None = None,
     project.mkdir(exist_ok=True)
     (project / "README.md").write_text("# demo project\n\nHeimdall's demo tabs start here.\n")
     try:
-        from heimdall.claude.agents import seed_gateway_models
+        from heimdall.claude.settings import seed_gateway_models
         from heimdall.demo.simulated import SIMULATED_MODELS
 
         seed_gateway_models(

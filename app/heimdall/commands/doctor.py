@@ -125,7 +125,7 @@ def check_claude(config: Config) -> Check:
 
 def _find_claude() -> str | None:
     try:
-        from heimdall.claude.agents import find_claude
+        from heimdall.claude.install import find_claude
     except ImportError:
         return shutil.which("claude")
     return find_claude()

@@ -1,14 +1,9 @@
 """What a tab's child is doing right now: starting, busy, idle, waiting for input, rang the bell, exited.
 
-Claude Code tells us in two ways, and everything else gets a fallback:
-
-1. **The window title** (OSC 0): a braille spinner frame (U+2800-U+28FF) in front of the title while
-   a turn streams, `✳` when idle (claude-code.md §7). Cheap, arrives with the output, works through
-   any wrapper script.
-2. **`$CLAUDE_CONFIG_DIR/sessions/<pid>.json`**: `"status": "busy" | "idle"`, written by Claude Code
-   itself once it is up. Authoritative when present and fresh; matched by pid or by session id.
-3. **Screen activity** for any other program: output within the last 1.5 s, following other output
-   within 3 s, and no keystroke of the user in the last second (so echo of typing is not "busy").
+Claude Code says busy/idle itself, through its window title and its live session file (read in
+`heimdall.claude.status`; the session file wins). Any other program gets a fallback: **screen
+activity**, meaning output within the last 1.5 s, following other output within 3 s, and no
+keystroke of the user in the last second (so echo of typing is not "busy").
 
 "Waiting" means the child went idle (or asked for attention with OSC 9) after work the user has
 not looked at yet: it needs the user. "Bell" is a BEL in a tab the user is not looking at. Both
@@ -19,13 +14,13 @@ No Textual here: the UI asks `state()` when it repaints a label.
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from heimdall.claude.status import clean_title, read_claude_status, status_file_signal, title_signal
 
 STARTING_SECONDS = 5.0
 """A tab is "starting" for at most this long, until the child shows a busy/idle signal."""
@@ -35,11 +30,6 @@ ACTIVE_CONTINUITY = 3.0
 """...and the output before it must be this recent, so one redraw is not "busy"."""
 TYPING_GRACE = 1.0
 """Output this soon after a keystroke is treated as echo, not work."""
-STATUS_FILE_MAX_AGE = 30.0
-"""Ignore a sessions/<pid>.json older than this when the child is not Claude Code any more."""
-
-SPINNER_FIRST, SPINNER_LAST = 0x2800, 0x28FF
-IDLE_GLYPHS = frozenset("✳✻✽✶✢·*")
 
 
 class Activity(StrEnum):
@@ -49,68 +39,6 @@ class Activity(StrEnum):
     WAITING = "waiting"
     BELL = "bell"
     EXITED = "exited"
-
-
-def title_signal(title: str) -> Activity | None:
-    """BUSY for a title that starts with a braille spinner frame, IDLE for `✳ ...`, else None."""
-    stripped = title.lstrip()
-    if not stripped:
-        return None
-    first = ord(stripped[0])
-    if SPINNER_FIRST <= first <= SPINNER_LAST:
-        return Activity.BUSY
-    if stripped[0] in IDLE_GLYPHS and (len(stripped) == 1 or stripped[1] == " "):
-        return Activity.IDLE
-    return None
-
-
-def clean_title(title: str) -> str:
-    """The title without Claude Code's leading status glyph (our badge shows that)."""
-    stripped = title.strip()
-    if stripped and title_signal(stripped) is not None:
-        stripped = stripped[1:].strip()
-    return stripped
-
-
-def claude_config_dir(env: Mapping[str, str]) -> Path:
-    """Where the child's Claude Code keeps its state: `$CLAUDE_CONFIG_DIR` or `$HOME/.claude`."""
-    if env.get("CLAUDE_CONFIG_DIR"):
-        return Path(env["CLAUDE_CONFIG_DIR"])
-    return Path(env.get("HOME") or os.path.expanduser("~")) / ".claude"
-
-
-def read_claude_status(sessions_dir: Path, pid: int | None, session_id: str | None) -> str | None:
-    """`status` from Claude Code's live session file for this pid (or session id), if any."""
-    if not sessions_dir.is_dir():
-        return None
-    candidates: list[Path] = []
-    if pid is not None:
-        candidates.append(sessions_dir / f"{pid}.json")
-    data = _load_json(candidates[0]) if candidates else None
-    if data is None and session_id:
-        # A wrapper (shell, npx) may sit between us and claude: match the session id instead.
-        try:
-            entries = list(sessions_dir.glob("*.json"))
-        except OSError:
-            entries = []
-        for entry in entries:
-            found = _load_json(entry)
-            if found is not None and found.get("sessionId") == session_id:
-                data = found
-                break
-    if data is None:
-        return None
-    status = data.get("status")
-    return status if isinstance(status, str) else None
-
-
-def _load_json(path: Path) -> dict[str, object] | None:
-    try:
-        with path.open("rb") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 @dataclass
@@ -220,11 +148,10 @@ class ActivityTracker:
 
     def _signal(self) -> Activity | None:
         """BUSY/IDLE from Claude Code's own signals (status file first, then title), else None."""
-        if self.status_file_state == "busy":
-            return Activity.BUSY
-        if self.status_file_state in ("idle", "waiting"):
-            return Activity.IDLE
-        return title_signal(self.title)
+        signal = status_file_signal(self.status_file_state)
+        if signal is None:
+            signal = title_signal(self.title)
+        return None if signal is None else Activity(signal.value)
 
     def _screen_busy(self, now: float) -> bool:
         last, previous = self._last_output, self._previous_output

@@ -4,7 +4,9 @@ A session's id is the Claude Code session UUID (passed as `--session-id`, reused
 and also the gateway tag, so after a restart (or a crash) the same tabs come back, resume their
 conversations and find their spend again. The store is one JSON file written atomically (temp
 file, fsync, `os.replace`) after every change: a crash mid-write leaves the old file intact. A
-file that cannot be read is moved aside and reported in one sentence; it never stops the app.
+file that cannot be read is moved aside and reported in one sentence; a record that does not
+validate is skipped with its reason; neither ever stops the app. The shapes (pydantic) are in
+`heimdall.sessions.model`.
 
 The same file remembers, per project directory, the last model / budget / worktree choice, so the
 new-session dialog opens with what the user picked last time in that project.
@@ -16,207 +18,30 @@ import contextlib
 import json
 import os
 import tempfile
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+
+from pydantic import ValidationError
 
 from heimdall import paths
+from heimdall.sessions.model import STORE_VERSION, ModelSwitch, ProjectDefaults, Session, SessionsFile
 
-STORE_VERSION = 1
 SESSIONS_FILE = "sessions.json"
+
+__all__ = [
+    "SESSIONS_FILE",
+    "STORE_VERSION",
+    "ModelSwitch",
+    "ProjectDefaults",
+    "Session",
+    "SessionStore",
+    "atomic_write_text",
+]
+"""The records live in `heimdall.sessions.model`; callers may keep importing them from here."""
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _time_to_json(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
-def _time_from_json(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"expected a timestamp, got {value!r}")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _optional_str(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"{key}: expected text, got {value!r}")
-    return value
-
-
-def _optional_float(data: dict[str, Any], key: str) -> float | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key}: expected a number, got {value!r}")
-    return float(value)
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSwitch:
-    """One point on a tab's model timeline."""
-
-    at: datetime
-    model: str | None
-    """None: Claude Code's own default (no `--model`)."""
-
-
-@dataclass(slots=True)
-class Session:
-    id: str
-    """Claude Code session UUID; also the gateway's session tag."""
-    name: str
-    cwd: str
-    model: str | None = None
-    """Current model (`--model`); None lets Claude Code / the gateway decide."""
-    command: str | None = None
-    """A plain command line instead of Claude Code (e.g. `bash`); None runs Claude Code."""
-    budget_usd: float | None = None
-    worktree_path: str | None = None
-    worktree_branch: str | None = None
-    project_dir: str | None = None
-    """The directory the user picked; differs from `cwd` when a worktree was made from it."""
-    created_at: datetime = field(default_factory=_now)
-    model_history: list[ModelSwitch] = field(default_factory=list)
-    """Every model this tab has used, oldest first; the first entry is the launch model."""
-    last_prompt_at: datetime | None = None
-    started: bool = False
-    """True once Claude Code has run with `--session-id`: later launches must use `--resume`."""
-
-    @classmethod
-    def new(
-        cls,
-        name: str,
-        cwd: str | Path,
-        *,
-        model: str | None = None,
-        command: str | None = None,
-        budget_usd: float | None = None,
-        worktree_path: str | Path | None = None,
-        worktree_branch: str | None = None,
-        project_dir: str | Path | None = None,
-        at: datetime | None = None,
-    ) -> Session:
-        created = at or _now()
-        return cls(
-            id=str(uuid.uuid4()),
-            name=name,
-            cwd=str(cwd),
-            model=model,
-            command=command,
-            budget_usd=budget_usd,
-            worktree_path=str(worktree_path) if worktree_path else None,
-            worktree_branch=worktree_branch,
-            project_dir=str(project_dir) if project_dir else None,
-            created_at=created,
-            model_history=[ModelSwitch(created, model)],
-        )
-
-    @property
-    def is_claude(self) -> bool:
-        return self.command is None
-
-    def switch_model(self, model: str | None, at: datetime | None = None) -> None:
-        """Record a model switch on the timeline (the caller restarts the tab)."""
-        if model == self.model:
-            return
-        self.model = model
-        self.model_history.append(ModelSwitch(at or _now(), model))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "cwd": self.cwd,
-            "model": self.model,
-            "command": self.command,
-            "budget_usd": self.budget_usd,
-            "worktree_path": self.worktree_path,
-            "worktree_branch": self.worktree_branch,
-            "project_dir": self.project_dir,
-            "created_at": _time_to_json(self.created_at),
-            "model_history": [
-                {"at": _time_to_json(s.at), "model": s.model} for s in self.model_history
-            ],
-            "last_prompt_at": _time_to_json(self.last_prompt_at),
-            "started": self.started,
-        }
-
-    @classmethod
-    def from_json(cls, data: Any) -> Session:
-        """Raises ValueError (with the field name) on anything malformed."""
-        if not isinstance(data, dict):
-            raise ValueError("expected an object")
-        sid = data.get("id")
-        if not isinstance(sid, str):
-            raise ValueError("id: missing")
-        try:
-            uuid.UUID(sid)
-        except ValueError:
-            raise ValueError(f"id: not a UUID: {sid!r}") from None
-        name = data.get("name")
-        cwd = data.get("cwd")
-        if not isinstance(name, str) or not isinstance(cwd, str):
-            raise ValueError("name/cwd: missing")
-        history_raw = data.get("model_history") or []
-        if not isinstance(history_raw, list):
-            raise ValueError("model_history: expected a list")
-        history: list[ModelSwitch] = []
-        for item in history_raw:
-            if not isinstance(item, dict):
-                raise ValueError("model_history: expected objects")
-            at = _time_from_json(item.get("at"))
-            if at is None:
-                raise ValueError("model_history: missing time")
-            history.append(ModelSwitch(at, _optional_str(item, "model")))
-        return cls(
-            id=sid,
-            name=name,
-            cwd=cwd,
-            model=_optional_str(data, "model"),
-            command=_optional_str(data, "command"),
-            budget_usd=_optional_float(data, "budget_usd"),
-            worktree_path=_optional_str(data, "worktree_path"),
-            worktree_branch=_optional_str(data, "worktree_branch"),
-            project_dir=_optional_str(data, "project_dir"),
-            created_at=_time_from_json(data.get("created_at")) or _now(),
-            model_history=history,
-            last_prompt_at=_time_from_json(data.get("last_prompt_at")),
-            started=bool(data.get("started", False)),
-        )
-
-
-@dataclass(slots=True)
-class ProjectDefaults:
-    """What the new-session dialog pre-fills for a project directory."""
-
-    model: str | None = None
-    budget_usd: float | None = None
-    worktree: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "budget_usd": self.budget_usd, "worktree": self.worktree}
-
-    @classmethod
-    def from_json(cls, data: Any) -> ProjectDefaults:
-        if not isinstance(data, dict):
-            raise ValueError("expected an object")
-        return cls(
-            model=_optional_str(data, "model"),
-            budget_usd=_optional_float(data, "budget_usd"),
-            worktree=bool(data.get("worktree", False)),
-        )
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -269,11 +94,19 @@ class SessionStore:
         except json.JSONDecodeError as exc:
             self._set_aside(f"it is not valid JSON (line {exc.lineno}, column {exc.colno})")
             return []
-        if not isinstance(data, dict) or not isinstance(data.get("sessions", []), list):
+        except RecursionError:
+            self._set_aside("it is nested too deeply to read")
+            return []
+        except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+            self._set_aside("it holds a number too long to read")
+            return []
+        try:
+            stored = SessionsFile.model_validate(data)
+        except ValidationError:
             self._set_aside("it does not have the expected shape")
             return []
         seen: set[str] = set()
-        for index, item in enumerate(data.get("sessions", [])):
+        for index, item in enumerate(stored.sessions):
             try:
                 session = Session.from_json(item)
             except ValueError as exc:
@@ -284,11 +117,9 @@ class SessionStore:
                 continue
             seen.add(session.id)
             self.sessions.append(session)
-        projects = data.get("projects", {})
-        if isinstance(projects, dict):
-            for cwd, raw in projects.items():
-                with contextlib.suppress(ValueError):
-                    self.projects[str(cwd)] = ProjectDefaults.from_json(raw)
+        for cwd, raw in stored.projects.items():
+            with contextlib.suppress(ValueError):  # a project's defaults are a convenience
+                self.projects[cwd] = ProjectDefaults.from_json(raw)
         return list(self.sessions)
 
     def _set_aside(self, reason: str) -> None:
@@ -305,12 +136,12 @@ class SessionStore:
         )
 
     def save(self) -> None:
-        data = {
-            "version": STORE_VERSION,
-            "sessions": [s.to_json() for s in self.sessions],
-            "projects": {cwd: d.to_json() for cwd, d in sorted(self.projects.items())},
-        }
-        atomic_write_text(self.path, json.dumps(data, indent=2) + "\n")
+        stored = SessionsFile(
+            version=STORE_VERSION,
+            sessions=[s.to_json() for s in self.sessions],
+            projects={cwd: d.to_json() for cwd, d in sorted(self.projects.items())},
+        )
+        atomic_write_text(self.path, json.dumps(stored.model_dump(), indent=2) + "\n")
 
     # -- sessions --------------------------------------------------------------------------------
 

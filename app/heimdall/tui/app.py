@@ -47,9 +47,9 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 import heimdall.styles
-from heimdall.claude.agents import AgentLaunch, command_launch
 from heimdall.config import Config
 from heimdall.process.keys import encode_key
+from heimdall.process.launch import AgentLaunch, command_launch
 from heimdall.tui.messages import (
     TabActivated,
     TabBell,

@@ -30,18 +30,13 @@ from typing import ClassVar
 
 from textual import events, on
 
-from heimdall.claude.agents import (
-    AgentLaunch,
-    claude_config_dir,
-    claude_launch,
-    command_launch,
-    find_claude,
-    relaunch_resume,
-    switch_model_launch,
-    wait_turn_saved,
-)
+from heimdall.claude.install import find_claude
+from heimdall.claude.launch import claude_launch, switch_model_launch
+from heimdall.claude.settings import claude_config_dir
+from heimdall.claude.transcripts import relaunch_resume, wait_turn_saved
 from heimdall.config import Config
 from heimdall.gateways.protocol import GatewayClient, GatewayError, SessionRef
+from heimdall.process.launch import AgentLaunch, command_launch
 from heimdall.sessions.activity import Activity
 from heimdall.sessions.store import Session, SessionStore
 from heimdall.tui.app import STYLES_DIR, HeimdallApp, PrefixCommand, TabRequest

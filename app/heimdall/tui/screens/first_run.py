@@ -18,12 +18,10 @@ acts on: "installed", "shell", "demo", "continue" or "quit".
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -34,11 +32,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Log, Markdown
 
-CLAUDE_CODE_PACKAGE = "@anthropic-ai/claude-code@2.1.197"
-"""The Claude Code version Heimdall is tested with (pinned: later ones need Node 22)."""
+from heimdall.claude.install import CLAUDE_CODE_PACKAGE
+from heimdall.claude.login import claude_login
+
 INSTALL_HINT = f"npm install -g {CLAUDE_CODE_PACKAGE}"
-CLAUDE_KEYCHAIN_SERVICE = "Claude Code-credentials"
-"""Where Claude Code keeps its login in the macOS keychain."""
 
 
 def find_npm(environ: Mapping[str, str] | None = None) -> str | None:
@@ -60,31 +57,6 @@ class CredentialCheck:
         return self.source is not None
 
 
-def _claude_login_file(env: Mapping[str, str]) -> Path:
-    config_dir = env.get("CLAUDE_CONFIG_DIR")
-    base = Path(config_dir).expanduser() if config_dir else Path(env.get("HOME") or Path.home()) / ".claude"
-    return base / ".credentials.json"
-
-
-def _login_file_has_token(path: Path) -> bool:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    oauth = data.get("claudeAiOauth") if isinstance(data, dict) else None
-    return isinstance(oauth, dict) and bool(oauth.get("accessToken") or oauth.get("refreshToken"))
-
-
-def _keychain_login(env: Mapping[str, str]) -> bool:
-    try:
-        import keyring
-
-        user = env.get("USER") or env.get("LOGNAME") or ""
-        return bool(keyring.get_password(CLAUDE_KEYCHAIN_SERVICE, user))
-    except Exception:  # no backend, locked keychain...: treated as "not found"
-        return False
-
-
 def upstream_credential(
     environ: Mapping[str, str] | None = None, *, check_keyring: bool = True
 ) -> CredentialCheck:
@@ -99,12 +71,7 @@ def upstream_credential(
         source = secret_source(SecretName.UPSTREAM_KEY, dict(env))
         if source:
             return CredentialCheck(f"upstream key ({source})")
-    login = _claude_login_file(env)
-    if _login_file_has_token(login):
-        return CredentialCheck(f"Claude login ({login})")
-    if check_keyring and _keychain_login(env):
-        return CredentialCheck("Claude login (OS keychain)")
-    return CredentialCheck(None)
+    return CredentialCheck(claude_login(env, check_keyring=check_keyring))
 
 
 def needs_credential_screen(gateway_kind: str, upstream: str, check: CredentialCheck) -> bool:

@@ -38,9 +38,10 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from heimdall.claude.settings import claude_config_dir
 from heimdall.process.keys import encode_focus, encode_key, encode_mouse, encode_paste
 from heimdall.process.pty import ExitStatus, PtySession
-from heimdall.sessions.activity import Activity, ActivityTracker, claude_config_dir
+from heimdall.sessions.activity import Activity, ActivityTracker
 from heimdall.terminal import Bell, Notify, Terminal, TerminalEvent, TitleChanged
 from heimdall.tui.messages import (
     TabBell,
@@ -51,7 +52,7 @@ from heimdall.tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from heimdall.claude.agents import AgentLaunch
+    from heimdall.process.launch import AgentLaunch
 
 SYNC_TIMEOUT = 0.150
 """Longest we hold frames back while the child is inside a ?2026 synchronized update."""
