@@ -25,13 +25,13 @@ def _say(text: str) -> None:
 def run(args: argparse.Namespace, config: Config) -> int:
     import uvicorn
 
+    from heimdall.net import is_loopback
     from heimdall.server import auth as token_mod
     from heimdall.server.app import (
         GatewaySettings,
         bind_socket,
         create_app,
         held_key_from_environment,
-        is_loopback,
         uvicorn_config,
     )
     from heimdall.server.store import StoreError

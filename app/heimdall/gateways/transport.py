@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import ipaddress
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -30,20 +29,9 @@ from heimdall.gateways.protocol import (
     GatewayTimeout,
     GatewayUnreachable,
 )
+from heimdall.net import is_loopback
 
 MAX_REDIRECTS = 3
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_base_url(url: str) -> str:
@@ -52,7 +40,7 @@ def check_base_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InsecureGatewayURL(f"gateway URL must be http(s)://host[:port], got {url!r}")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise InsecureGatewayURL(
             f"refusing plain http:// to non-loopback host {parts.hostname}: use https:// "
             "(credentials would cross the network unencrypted)"

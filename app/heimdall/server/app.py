@@ -19,7 +19,6 @@ dict lookups, which keeps the added latency well under a millisecond.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
 import socket
 import threading
@@ -43,16 +42,6 @@ if TYPE_CHECKING:
 
 SERVICE_NAME = "heimdall-gateway"
 HELD_KEY_ENV = "ANTHROPIC_API_KEY"
-LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import socket
 import ssl
 import time
@@ -36,6 +35,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+
+from heimdall.net import is_loopback
 
 Origin = tuple[str, str, int]
 TimeoutMap = dict[str, float | None]
@@ -63,22 +64,17 @@ def environment_proxy(url: str) -> str | None:
     must keep working on machines that export a proxy."""
     parsed = httpx.URL(url)
     host = parsed.host
-    if host == "localhost" or _is_loopback_ip(host):
+    if is_loopback(host):
         return None
     proxies = urllib.request.getproxies_environment()
     chosen = proxies.get(parsed.scheme) or proxies.get("all")
     if not chosen:
         return None
-    if urllib.request.proxy_bypass_environment(host, proxies):
+    # proxy_bypass() is proxy_bypass_environment() (NO_PROXY) whenever the environment names a
+    # proxy, as it does here, on every platform; typeshed only declares the former.
+    if urllib.request.proxy_bypass(host):
         return None
     return chosen
-
-
-def _is_loopback_ip(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Connection:
