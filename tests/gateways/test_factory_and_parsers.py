@@ -13,9 +13,10 @@ from heimdall.gateways.bifrost import BifrostClient
 from heimdall.gateways.embedded import EmbeddedClient
 from heimdall.gateways.errors import InsecureGatewayURL
 from heimdall.gateways.litellm import LiteLLMClient
-from heimdall.gateways.logtail import parse_time, row_usage
+from heimdall.gateways.logtail import row_usage
 from heimdall.gateways.prometheus import ExpositionError, parse_exposition
 from heimdall.gateways.protocol import GatewayError, GatewayUnreachable
+from heimdall.timefmt import parse_rfc3339
 
 from tests.fakes.bifrost import BifrostFake
 
@@ -88,8 +89,8 @@ def test_row_usage_subtracts_cache_from_prompt_tokens() -> None:
         14336,
         1024,
     )
-    assert parse_time("2026-10-14T09:31:07.204518123Z").microsecond == 204518
-    assert parse_time("2026-10-14T09:31:07Z").second == 7
+    assert parse_rfc3339("2026-10-14T09:31:07.204518123Z").microsecond == 204518
+    assert parse_rfc3339("2026-10-14T09:31:07Z").second == 7
 
 
 def config_for(**gateway: object) -> Config:

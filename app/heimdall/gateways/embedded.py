@@ -20,7 +20,6 @@ import httpx
 
 from heimdall.credentials import AdminCredential
 from heimdall.gateways.bifrost import SESSION_HEADER, BifrostClient
-from heimdall.gateways.logtail import format_time
 from heimdall.gateways.protocol import (
     GatewayError,
     Health,
@@ -30,6 +29,7 @@ from heimdall.gateways.protocol import (
     provider_keys_removed,
 )
 from heimdall.gateways.transport import typed_errors
+from heimdall.timefmt import format_rfc3339
 
 # In pass-through mode these are the user's own Anthropic credentials, meant for Anthropic:
 # they keep flowing (through our loopback gateway). Anything else is still stripped.
@@ -101,7 +101,7 @@ class EmbeddedClient(BifrostClient):
             if info.get("service") != "heimdall-gateway":
                 return Health(HealthStatus.ERROR, f"{self.base_url} is not a Heimdall gateway")
             self.held_key = info.get("auth_mode") == "held_key"
-            params = {"start_time": format_time(datetime.now(UTC)), "limit": "1"}
+            params = {"start_time": format_rfc3339(datetime.now(UTC)), "limit": "1"}
             await self.http.request("GET", "/api/logs", params=params, headers=self._admin_headers())
         except GatewayError as exc:
             return Health(exc.status, exc.message)

@@ -20,13 +20,13 @@ import math
 import re
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from heimdall.server import relay as proxy
 from heimdall.server.asgi import Receive, Scope, Send, bifrost_error, read_body, send_json
 from heimdall.server.pricing import per_token
+from heimdall.timefmt import format_rfc3339, parse_rfc3339
 
 if TYPE_CHECKING:
     import sqlite3
@@ -44,7 +44,6 @@ _SORT = {"timestamp": "ts", "latency": "latency_ms", "tokens": "total_tokens", "
 _META_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _PERIOD = re.compile(r"^(\d+)([smhdw])$")
 _PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_FRACTION = re.compile(r"(\.\d{6})\d+")
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 _MODELS_TTL_S = 60.0
@@ -53,20 +52,12 @@ _MODELS_TTL_S = 60.0
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def rfc3339(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def parse_time(value: str) -> float | None:
-    """RFC 3339 (nanoseconds allowed) -> epoch seconds; None when unparsable (Bifrost ignores it)."""
-    text = _FRACTION.sub(r"\1", value.strip())
+    """RFC 3339 -> epoch seconds; None when unparsable (Bifrost ignores such a parameter)."""
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_rfc3339(value).timestamp()
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
 
 
 def _list(value: str) -> list[str]:
@@ -184,7 +175,7 @@ def log_json(row: sqlite3.Row) -> dict[str, Any]:
     """One `Log` in Bifrost's shape (omitempty fields absent when empty)."""
     import json
 
-    stamp = rfc3339(row["ts"])
+    stamp = format_rfc3339(row["ts"])
     processing = row["status"] == "processing"
     out: dict[str, Any] = {
         "id": row["id"],
