@@ -19,19 +19,23 @@ import asyncio
 import math
 import re
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
+from heimdall.server import queries
 from heimdall.server import relay as proxy
 from heimdall.server.asgi import Receive, Scope, Send, bifrost_error, read_body, send_json
 from heimdall.server.pricing import per_token
+from heimdall.server.queries import LogFilter
 from heimdall.timefmt import format_rfc3339, parse_rfc3339
 
 if TYPE_CHECKING:
     import sqlite3
 
     from heimdall.server.app import Gateway
+    from heimdall.server.queries import Order, SortKey
+    from heimdall.server.store import LogStore
 
 
 class BadRequest(Exception):
@@ -40,7 +44,7 @@ class BadRequest(Exception):
         self.status = status
 
 
-_SORT = {"timestamp": "ts", "latency": "latency_ms", "tokens": "total_tokens", "cost": "cost"}
+_SORT_KEYS = frozenset(queries.SORT_COLUMNS)
 _META_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _PERIOD = re.compile(r"^(\d+)([smhdw])$")
 _PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -93,79 +97,44 @@ class Query:
         return self.values.get(name)
 
 
-class Filter:
-    """The `/api/logs` filter set as SQL."""
+def log_filter(q: Query, *, now: float) -> LogFilter:
+    """The `/api/logs` filter parameters, as Bifrost reads them (bad numbers and times ignored)."""
+    flt = LogFilter(
+        providers=_list(q.get("providers") or ""),
+        models=_list(q.get("models") or ""),
+        statuses=_list(q.get("status") or ""),
+        objects=_list(q.get("objects") or ""),
+        stop_reasons=_list(q.get("stop_reasons") or ""),
+        min_latency=_float(q.get("min_latency")),
+        max_latency=_float(q.get("max_latency")),
+        min_tokens=_float(q.get("min_tokens")),
+        max_tokens=_float(q.get("max_tokens")),
+        min_cost=_float(q.get("min_cost")),
+        max_cost=_float(q.get("max_cost")),
+        missing_cost_only=_go_bool(q.get("missing_cost_only") or "") is True,
+    )
+    request_id = q.get("request_id")
+    if request_id:
+        flt.request_id = request_id  # one row: the time window does not apply
+    else:
+        flt.start, flt.end = _time_window(q, now)
+    for name, value in q.pairs:
+        if not name.startswith("metadata_"):
+            continue
+        key = name[len("metadata_") :]
+        if not _META_KEY.match(key):
+            raise BadRequest(f"invalid metadata key: {key}")
+        flt.metadata.append((key, value))
+    return flt
 
-    def __init__(self, q: Query, *, now: float | None = None) -> None:
-        self.where: list[str] = []
-        self.args: list[Any] = []
-        self.start: float | None = None
-        self.end: float | None = None
-        for name, column in (
-            ("providers", "provider"),
-            ("models", "model"),
-            ("status", "status"),
-            ("objects", "object"),
-            ("stop_reasons", "stop_reason"),
-        ):
-            raw = q.get(name)
-            items = _list(raw) if raw else []
-            if items:
-                self.where.append(f"{column} IN ({', '.join('?' for _ in items)})")
-                self.args.extend(items)
-        request_id = q.get("request_id")
-        if request_id:
-            self.where.append("id = ?")
-            self.args.append(request_id)
-        else:
-            self._time_window(q, now if now is not None else time.time())
-        for name, column, op in (
-            ("min_latency", "latency_ms", ">="),
-            ("max_latency", "latency_ms", "<="),
-            ("min_tokens", "total_tokens", ">="),
-            ("max_tokens", "total_tokens", "<="),
-            ("min_cost", "cost", ">="),
-            ("max_cost", "cost", "<="),
-        ):
-            number = _float(q.get(name))
-            if number is not None:
-                self.where.append(f"{column} {op} ?")
-                self.args.append(number)
-        if _go_bool(q.get("missing_cost_only") or "") is True:
-            self.where.append("missing_cost = 1")
-        for name, value in q.pairs:
-            if not name.startswith("metadata_"):
-                continue
-            key = name[len("metadata_") :]
-            if not _META_KEY.match(key):
-                raise BadRequest(f"invalid metadata key: {key}")
-            if key == "session":
-                self.where.append("session = ?")
-                self.args.append(value)
-            else:
-                self.where.append("json_extract(metadata, ?) = ?")
-                self.args.extend([f'$."{key}"', value])
 
-    def _time_window(self, q: Query, now: float) -> None:
-        period = q.get("period")
-        match = _PERIOD.match(period.strip()) if period else None
-        if match:
-            self.start = now - int(match.group(1)) * _PERIOD_UNITS[match.group(2)]
-            self.end = None
-        else:
-            start, end = q.get("start_time"), q.get("end_time")
-            self.start = parse_time(start) if start else None
-            self.end = parse_time(end) if end else None
-        if self.start is not None:
-            self.where.append("ts >= ?")
-            self.args.append(self.start)
-        if self.end is not None:
-            self.where.append("ts <= ?")
-            self.args.append(self.end)
-
-    def sql(self, extra: Sequence[str] = ()) -> str:
-        clauses = [*self.where, *extra]
-        return (" WHERE " + " AND ".join(clauses)) if clauses else ""
+def _time_window(q: Query, now: float) -> tuple[float | None, float | None]:
+    period = q.get("period")
+    match = _PERIOD.match(period.strip()) if period else None
+    if match:
+        return now - int(match.group(1)) * _PERIOD_UNITS[match.group(2)], None
+    start, end = q.get("start_time"), q.get("end_time")
+    return (parse_time(start) if start else None), (parse_time(end) if end else None)
 
 
 # -- row -> JSON -------------------------------------------------------------------------------
@@ -256,22 +225,11 @@ def log_json(row: sqlite3.Row) -> dict[str, Any]:
     return out
 
 
-# -- queries (run on a worker thread) ---------------------------------------------------------
-
-_STATS_SQL = """
-SELECT COUNT(*) AS total,
-       COALESCE(SUM(status != 'processing'), 0) AS terminal,
-       COALESCE(SUM(status = 'success'), 0) AS ok,
-       AVG(CASE WHEN status != 'processing' THEN latency_ms END) AS avg_latency,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN total_tokens END), 0) AS tokens,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN prompt_tokens END), 0) AS prompt,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN output_tokens END), 0) AS completion,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN cost END), 0.0) AS cost
-FROM logs"""
+# -- reads (run on a worker thread) ----------------------------------------------------------
 
 
-def stats_of(gw: Gateway, flt: Filter) -> dict[str, Any]:
-    row = gw.store.query(_STATS_SQL + flt.sql(), flt.args)[0]
+def stats_json(store: LogStore, flt: LogFilter) -> dict[str, Any]:
+    row = queries.totals(store, flt)
     terminal = row["terminal"]
     rate = (row["ok"] * 100.0 / terminal) if terminal else 0
     return {
@@ -312,24 +270,18 @@ def _paging(q: Query) -> tuple[int, int]:
     return limit, offset
 
 
-def search_logs(gw: Gateway, q: Query) -> dict[str, Any]:
+def search_logs(store: LogStore, q: Query, now: float) -> dict[str, Any]:
     limit, offset = _paging(q)
-    flt = Filter(q)
+    flt = log_filter(q, now=now)
     sort_by = q.get("sort_by") or "timestamp"
-    if sort_by not in _SORT:
+    if sort_by not in _SORT_KEYS:
         sort_by = "timestamp"
     order = q.get("order") or "desc"
     if order not in ("asc", "desc"):
         order = "desc"
-    where = flt.sql()
-    total = gw.store.query("SELECT COUNT(*) FROM logs" + where, flt.args)[0][0]
-    column = _SORT[sort_by]
-    rows = gw.store.query(
-        f"SELECT * FROM logs{where} ORDER BY {column} IS NULL, {column} {order.upper()}, "
-        f"ts {order.upper()}, id LIMIT ? OFFSET ?",
-        [*flt.args, limit, offset],
+    rows = queries.page(
+        store, flt, sort_by=cast("SortKey", sort_by), order=cast("Order", order), limit=limit, offset=offset
     )
-    has_logs = bool(gw.store.query("SELECT EXISTS(SELECT 1 FROM logs)")[0][0])
     return {
         "logs": [log_json(r) for r in rows],
         "pagination": {
@@ -337,28 +289,22 @@ def search_logs(gw: Gateway, q: Query) -> dict[str, Any]:
             "offset": offset,
             "sort_by": sort_by,
             "order": order,
-            "total_count": total,
+            "total_count": queries.count(store, flt),
         },
-        "stats": stats_of(gw, flt),
-        "has_logs": has_logs,
+        "stats": stats_json(store, flt),
+        "has_logs": queries.has_logs(store),
     }
 
 
-_RANK_SQL = """
-SELECT model, provider, COUNT(*) AS requests,
-       COALESCE(SUM(status = 'success'), 0) AS ok,
-       COALESCE(SUM(status != 'processing'), 0) AS terminal,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN total_tokens END), 0) AS tokens,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN cost END), 0.0) AS cost,
-       AVG(CASE WHEN status != 'processing' THEN latency_ms END) AS latency
-FROM logs{where} GROUP BY model, provider ORDER BY cost DESC, requests DESC, model"""
+def stats(store: LogStore, q: Query, now: float) -> dict[str, Any]:
+    return stats_json(store, log_filter(q, now=now))
 
 
 def _trend(current: float, previous: float) -> float:
     return ((current - previous) * 100.0 / previous) if previous else 0
 
 
-def rankings(gw: Gateway, q: Query) -> dict[str, Any]:
+def rankings(store: LogStore, q: Query, now: float) -> dict[str, Any]:
     limit: int | None = 100
     raw_all = q.get("all")
     if raw_all is not None and raw_all != "":
@@ -377,20 +323,14 @@ def rankings(gw: Gateway, q: Query) -> dict[str, Any]:
             raise BadRequest(
                 f"Invalid limit: {raw_limit}. Expected a positive integer, or all=true for no limit"
             )
-    flt = Filter(q)
-    rows = gw.store.query(_RANK_SQL.format(where=flt.sql()), flt.args)
+    flt = log_filter(q, now=now)
+    rows = queries.per_model(store, flt)
     previous: dict[tuple[str, str], sqlite3.Row] = {}
-    has_window = flt.start is not None and flt.end is not None and flt.end > flt.start
-    if has_window:
-        assert flt.start is not None and flt.end is not None
+    if flt.start is not None and flt.end is not None and flt.end > flt.start:
+        # The window of the same length just before this one, same other filters.
         span = flt.end - flt.start
-        prev_q = Query(b"")
-        prev_q.pairs = [(k, v) for k, v in q.pairs if k not in ("start_time", "end_time", "period")]
-        prev_q.values = dict(prev_q.pairs)
-        prev = Filter(prev_q)
-        prev.where.append("ts >= ? AND ts < ?")
-        prev.args.extend([flt.start - span, flt.start])
-        for r in gw.store.query(_RANK_SQL.format(where=prev.sql()), prev.args):
+        prev = replace(flt, start=flt.start - span, end=None, before=flt.start)
+        for r in queries.per_model(store, prev):
             previous[(r["model"], r["provider"])] = r
     out = []
     for r in rows[: limit if limit is not None else len(rows)]:
@@ -417,13 +357,13 @@ def rankings(gw: Gateway, q: Query) -> dict[str, Any]:
     return {"rankings": out}
 
 
-def one_log(gw: Gateway, log_id: str) -> dict[str, Any]:
+def one_log(store: LogStore, log_id: str) -> dict[str, Any]:
     if not log_id:
         raise BadRequest("log id is required")
-    rows = gw.store.query("SELECT * FROM logs WHERE id = ?", (log_id,))
-    if not rows:
+    row = queries.one(store, log_id)
+    if row is None:
         raise BadRequest("log not found", 404)
-    return log_json(rows[0])
+    return log_json(row)
 
 
 def budgets_json(gw: Gateway) -> dict[str, Any]:
@@ -491,13 +431,13 @@ async def handle(gw: Gateway, scope: Scope, receive: Receive, send: Send) -> Non
     q = Query(scope.get("query_string") or b"")
     try:
         if method == "GET" and path == "/api/logs":
-            result = await asyncio.to_thread(search_logs, gw, q)
+            result = await asyncio.to_thread(search_logs, gw.store, q, time.time())
         elif method == "GET" and path == "/api/logs/stats":
-            result = await asyncio.to_thread(lambda: stats_of(gw, Filter(q)))
+            result = await asyncio.to_thread(stats, gw.store, q, time.time())
         elif method == "GET" and path == "/api/logs/rankings":
-            result = await asyncio.to_thread(rankings, gw, q)
+            result = await asyncio.to_thread(rankings, gw.store, q, time.time())
         elif method == "GET" and path.startswith("/api/logs/") and path.count("/") == 3:
-            result = await asyncio.to_thread(one_log, gw, path.rsplit("/", 1)[1])
+            result = await asyncio.to_thread(one_log, gw.store, path.rsplit("/", 1)[1])
         elif path == "/api/heimdall/budgets" and method == "GET":
             result = budgets_json(gw)
         elif path == "/api/heimdall/budgets" and method == "POST":
