@@ -31,7 +31,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
         GatewaySettings,
         bind_socket,
         create_app,
-        held_key_from_environment,
         uvicorn_config,
     )
     from heimdall.server.store import StoreError
@@ -60,7 +59,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         port=port,
         upstream=getattr(args, "upstream", None),
         db=getattr(args, "db", None),
-        held_key=held_key_from_environment(),
+        held_key=token_mod.held_key_from_environment(),
     )
     if not settings.upstream.startswith(("http://", "https://")):
         _say(f"heimdall gateway: --upstream must be an http(s) URL, got {settings.upstream!r}")

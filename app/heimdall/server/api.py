@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
 from heimdall.server import queries
-from heimdall.server import relay as proxy
 from heimdall.server.asgi import Receive, Scope, Send, bifrost_error, read_body, send_json
+from heimdall.server.auth import Access
 from heimdall.server.pricing import per_token
 from heimdall.server.queries import LogFilter
 from heimdall.timefmt import format_rfc3339, parse_rfc3339
@@ -419,12 +419,9 @@ def set_budget(gw: Gateway, body: bytes) -> dict[str, Any]:
 
 
 async def handle(gw: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
-    if not proxy.token_matches_bearer(scope, gw.settings.token):
-        message = (
-            "Unauthorized: send `Authorization: Bearer <token>` with the token from the "
-            "`gateway-token` file in Heimdall's data dir (or HEIMDALL_GATEWAY_TOKEN)"
-        )
-        await send_json(send, 401, bifrost_error(401, message))
+    refusal = gw.auth.refusal(Access.API, scope)
+    if refusal is not None:
+        await send_json(send, 401, refusal)
         return
     path: str = scope["path"].rstrip("/")
     method: str = scope["method"]
@@ -461,15 +458,7 @@ async def _upstream_models(gw: Gateway, scope: Scope) -> list[dict[str, Any]] | 
     now = time.monotonic()
     if gw.models_cache is not None and now - gw.models_cache[0] < _MODELS_TTL_S:
         return gw.models_cache[1]
-    headers = {"anthropic-version": "2023-06-01"}
-    if gw.settings.held_key:
-        headers["x-api-key"] = gw.settings.held_key
-    else:
-        for key, value in scope["headers"]:
-            if key in (b"x-api-key", b"authorization") and not proxy.token_matches(
-                scope, gw.settings.token
-            ):
-                headers[key.decode()] = value.decode("latin-1")
+    headers = {"anthropic-version": "2023-06-01", **gw.auth.upstream_headers(scope)}
     try:
         response = await gw.client.get(
             gw.upstream_base + "/v1/models", params={"limit": "1000"}, headers=headers, timeout=5

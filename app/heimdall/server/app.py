@@ -33,6 +33,7 @@ from heimdall import __version__, paths
 from heimdall.server import api
 from heimdall.server import relay as proxy
 from heimdall.server.asgi import Receive, Scope, Send, anthropic_error, bifrost_error, send_json
+from heimdall.server.auth import Access, GatewayAuth
 from heimdall.server.pricing import Pricer
 from heimdall.server.store import LogStore
 from heimdall.server.upstream import FastHTTPTransport, environment_proxy
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from heimdall.config import Config, ModelPrice
 
 SERVICE_NAME = "heimdall-gateway"
-HELD_KEY_ENV = "ANTHROPIC_API_KEY"
 
 
 @dataclass
@@ -86,25 +86,6 @@ class GatewaySettings:
         )
 
 
-def held_key_from_environment() -> str | None:
-    """The upstream key the gateway should hold: `ANTHROPIC_API_KEY`, else the OS keyring."""
-    value = os.environ.get(HELD_KEY_ENV, "").strip()
-    if value:
-        return value
-    try:  # the CLIENTS helper's keyring wrapper, when present
-        from heimdall import credentials as app_secrets  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    getter = getattr(app_secrets, "get_secret", None)
-    if getter is None:
-        return None
-    try:
-        found = getter("anthropic-api-key")
-    except Exception:
-        return None
-    return found or None
-
-
 class Gateway:
     """The ASGI application. Resources open in the lifespan `startup` (or `start()`)."""
 
@@ -112,6 +93,7 @@ class Gateway:
         self.settings = settings
         self.upstream_base = settings.upstream.rstrip("/")
         self.store = LogStore(settings.db_path)
+        self.auth = GatewayAuth(settings.token, settings.held_key)
         self.pricer = Pricer(settings.price_overrides)
         self._client: httpx.AsyncClient | None = None
         self._transport: httpx.AsyncBaseTransport | None = None
@@ -213,14 +195,9 @@ class Gateway:
         if inner in ("", "/") and method in ("HEAD", "GET"):
             await send_json(send, 200, {"service": SERVICE_NAME, "ok": True})
             return
-        if self.settings.held_key is not None and not proxy.token_matches(
-            scope, self.settings.token
-        ):
-            message = (
-                "This Heimdall gateway holds the upstream key: send its local token as "
-                "x-api-key or `Authorization: Bearer <token>`."
-            )
-            await send_json(send, 401, anthropic_error(401, "authentication_error", message))
+        refusal = self.auth.refusal(Access.INFERENCE, scope)
+        if refusal is not None:
+            await send_json(send, 401, refusal)
             return
         if method == "POST" and inner == "/v1/messages":
             await proxy.relay(self, scope, receive, send, inner, "responses")
@@ -241,7 +218,7 @@ class Gateway:
             "status": "ok",
             "service": SERVICE_NAME,
             "version": __version__,
-            "auth_mode": "held_key" if self.settings.held_key else "pass_through",
+            "auth_mode": self.auth.mode,
             "upstream": self.upstream_base,
             "pid": os.getpid(),
             "log_write_errors": self.store.write_errors,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import re
 import time
@@ -32,6 +31,7 @@ from heimdall.server.asgi import (
     read_body,
     send_body,
 )
+from heimdall.server.auth import CREDENTIAL_HEADERS
 from heimdall.server.metering import JsonMeter, StreamMeter
 from heimdall.server.store import LogRow
 
@@ -61,34 +61,6 @@ _RESPONSE_DROP = frozenset(
 )
 LH_PREFIX = b"x-bf-lh-"
 CC_SESSION = b"x-claude-code-session-id"
-_CREDENTIALS = (b"x-api-key", b"authorization")
-
-
-def presented_token(scope: Scope) -> str | None:
-    """The credential a client sent (x-api-key, or a Bearer token)."""
-    for key, value in scope["headers"]:
-        if key == b"x-api-key":
-            return value.decode("latin-1").strip()
-        if key == b"authorization":
-            text = value.decode("latin-1").strip()
-            if text[:7].lower() == "bearer ":
-                return text[7:].strip()
-    return None
-
-
-def token_matches_bearer(scope: Scope, token: str) -> bool:
-    """`Authorization: Bearer <token>` (the only credential `/api/*` accepts)."""
-    for key, value in scope["headers"]:
-        if key == b"authorization":
-            text = value.decode("latin-1").strip()
-            if text[:7].lower() == "bearer ":
-                return hmac.compare_digest(text[7:].strip().encode(), token.encode())
-    return False
-
-
-def token_matches(scope: Scope, token: str) -> bool:
-    presented = presented_token(scope)
-    return presented is not None and hmac.compare_digest(presented.encode(), token.encode())
 
 
 _MODEL_FIRST = re.compile(rb'\A\s*\{\s*"model"\s*:\s*"([^"\\]{1,256})"')
@@ -150,7 +122,7 @@ async def relay(
     except ConnectionResetError:
         return
 
-    held_key = gw.settings.held_key
+    held = gw.auth.held_header
     forward: list[tuple[bytes, bytes]] = []
     metadata: dict[str, str] = {}
     cc_session: str | None = None
@@ -162,11 +134,11 @@ async def relay(
             continue
         if key == CC_SESSION:
             cc_session = value.decode("latin-1")
-        elif held_key is not None and key in _CREDENTIALS:
-            continue
+        elif held is not None and key in CREDENTIAL_HEADERS:
+            continue  # our local token: upstream gets the held key instead
         forward.append((key, value))
-    if held_key is not None:
-        forward.append((b"x-api-key", held_key.encode("latin-1")))
+    if held is not None:
+        forward.append(held)
     forward.append((b"accept-encoding", b"identity"))
 
     requested_model, stream = request_model_and_stream(body) if body else ("", False)
