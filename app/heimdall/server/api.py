@@ -1,8 +1,9 @@
 """Bifrost-compatible read API over the request log, plus Heimdall's budget endpoint.
 
-Same paths, query parameters, response shapes and 400 messages as Bifrost v2.x (see the README
-table for the subset), so one client reads either. Everything under `/api/` requires
-`Authorization: Bearer <gateway token>`.
+Same paths, query parameters, response shapes and 400 messages as Bifrost v2.x (the subset is in
+docs/gateways.md, Embedded gateway; Bifrost's side in docs/bifrost-api.md, Logs API), so one
+client reads either. Everything under `/api/` requires `Authorization: Bearer <gateway token>`,
+checked before these handlers run (`server/auth.py`); the SQL is in `server/queries.py`.
 
 | Route | Notes |
 |---|---|
@@ -16,16 +17,16 @@ table for the subset), so one client reads either. Everything under `/api/` requ
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import re
-import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
-from heimdall.server import queries
-from heimdall.server.asgi import Receive, Scope, Send, bifrost_error, read_body, send_json
-from heimdall.server.auth import Access
+from heimdall.server import queries, relay
+from heimdall.server.asgi import Scope, Send, bifrost_error, header, read_body, send_json
 from heimdall.server.pricing import per_token
 from heimdall.server.queries import LogFilter
 from heimdall.timefmt import format_rfc3339, parse_rfc3339
@@ -33,8 +34,9 @@ from heimdall.timefmt import format_rfc3339, parse_rfc3339
 if TYPE_CHECKING:
     import sqlite3
 
-    from heimdall.server.app import Gateway
+    from heimdall.server.context import GatewayContext, GatewaySettings
     from heimdall.server.queries import Order, SortKey
+    from heimdall.server.routing import Request
     from heimdall.server.store import LogStore
 
 
@@ -142,8 +144,6 @@ def _time_window(q: Query, now: float) -> tuple[float | None, float | None]:
 
 def log_json(row: sqlite3.Row) -> dict[str, Any]:
     """One `Log` in Bifrost's shape (omitempty fields absent when empty)."""
-    import json
-
     stamp = format_rfc3339(row["ts"])
     processing = row["status"] == "processing"
     out: dict[str, Any] = {
@@ -366,17 +366,16 @@ def one_log(store: LogStore, log_id: str) -> dict[str, Any]:
     return log_json(row)
 
 
-def budgets_json(gw: Gateway) -> dict[str, Any]:
-    store = gw.store
+def budgets_json(store: LogStore, config: GatewaySettings) -> dict[str, Any]:
     sessions = sorted(set(store.budgets) | set(store.session_spend))
     return {
-        "default_session_budget_usd": gw.settings.session_budget_usd,
-        "daily_budget_usd": gw.settings.daily_budget_usd,
+        "default_session_budget_usd": config.session_budget_usd,
+        "daily_budget_usd": config.daily_budget_usd,
         "spent_today_usd": store.spent_today(),
         "sessions": [
             {
                 "session": s,
-                "max_usd": store.budgets.get(s, gw.settings.session_budget_usd),
+                "max_usd": store.budgets.get(s, config.session_budget_usd),
                 "explicit": s in store.budgets,
                 "spent_usd": store.spent(s),
             }
@@ -385,9 +384,7 @@ def budgets_json(gw: Gateway) -> dict[str, Any]:
     }
 
 
-def set_budget(gw: Gateway, body: bytes) -> dict[str, Any]:
-    import json
-
+def budget_update(store: LogStore, config: GatewaySettings, body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body or b"null")
     except ValueError as exc:
@@ -407,41 +404,21 @@ def set_budget(gw: Gateway, body: bytes) -> dict[str, Any]:
         or max_usd < 0
     ):
         raise BadRequest("max_usd must be a non-negative number or null")
-    gw.store.set_budget(session, None if max_usd is None else float(max_usd))
+    store.set_budget(session, None if max_usd is None else float(max_usd))
     return {
         "session": session,
-        "max_usd": gw.store.budgets.get(session, gw.settings.session_budget_usd),
-        "spent_usd": gw.store.spent(session),
+        "max_usd": store.budgets.get(session, config.session_budget_usd),
+        "spent_usd": store.spent(session),
     }
 
 
-# -- dispatch ----------------------------------------------------------------------------------
+# -- handlers (the route table is in server/app.py; auth is checked before these run) ----------
 
 
-async def handle(gw: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
-    refusal = gw.auth.refusal(Access.API, scope)
-    if refusal is not None:
-        await send_json(send, 401, refusal)
-        return
-    path: str = scope["path"].rstrip("/")
-    method: str = scope["method"]
-    q = Query(scope.get("query_string") or b"")
+async def _answer(send: Send, compute: Callable[[], dict[str, Any]], *, on_thread: bool) -> None:
+    """200 with `compute()`'s JSON; its BadRequest as Bifrost's 400/404, anything else as 500."""
     try:
-        if method == "GET" and path == "/api/logs":
-            result = await asyncio.to_thread(search_logs, gw.store, q, time.time())
-        elif method == "GET" and path == "/api/logs/stats":
-            result = await asyncio.to_thread(stats, gw.store, q, time.time())
-        elif method == "GET" and path == "/api/logs/rankings":
-            result = await asyncio.to_thread(rankings, gw.store, q, time.time())
-        elif method == "GET" and path.startswith("/api/logs/") and path.count("/") == 3:
-            result = await asyncio.to_thread(one_log, gw.store, path.rsplit("/", 1)[1])
-        elif path == "/api/heimdall/budgets" and method == "GET":
-            result = budgets_json(gw)
-        elif path == "/api/heimdall/budgets" and method == "POST":
-            result = set_budget(gw, await read_body(receive))
-        else:
-            await send_json(send, 404, bifrost_error(404, f"no route for {method} {path}"))
-            return
+        result = await asyncio.to_thread(compute) if on_thread else compute()
     except BadRequest as exc:
         await send_json(send, exc.status, bifrost_error(exc.status, str(exc)))
         return
@@ -451,27 +428,59 @@ async def handle(gw: Gateway, scope: Scope, receive: Receive, send: Send) -> Non
     await send_json(send, 200, result)
 
 
+def _query(request: Request) -> Query:
+    return Query(request.scope.get("query_string") or b"")
+
+
+async def logs(ctx: GatewayContext, request: Request) -> None:
+    q, now = _query(request), ctx.clock.wall()
+    await _answer(request.send, lambda: search_logs(ctx.store, q, now), on_thread=True)
+
+
+async def logs_stats(ctx: GatewayContext, request: Request) -> None:
+    q, now = _query(request), ctx.clock.wall()
+    await _answer(request.send, lambda: stats(ctx.store, q, now), on_thread=True)
+
+
+async def logs_rankings(ctx: GatewayContext, request: Request) -> None:
+    q, now = _query(request), ctx.clock.wall()
+    await _answer(request.send, lambda: rankings(ctx.store, q, now), on_thread=True)
+
+
+async def log_by_id(ctx: GatewayContext, request: Request) -> None:
+    await _answer(request.send, lambda: one_log(ctx.store, request.param), on_thread=True)
+
+
+async def budgets(ctx: GatewayContext, request: Request) -> None:
+    await _answer(request.send, lambda: budgets_json(ctx.store, ctx.config), on_thread=False)
+
+
+async def set_budget(ctx: GatewayContext, request: Request) -> None:
+    body = await read_body(request.receive)
+    await _answer(request.send, lambda: budget_update(ctx.store, ctx.config, body), on_thread=False)
+
+
 # -- /v1/models (Bifrost's OpenAI-style list, with prices) ------------------------------------
 
 
-async def _upstream_models(gw: Gateway, scope: Scope) -> list[dict[str, Any]] | None:
-    now = time.monotonic()
-    if gw.models_cache is not None and now - gw.models_cache[0] < _MODELS_TTL_S:
-        return gw.models_cache[1]
-    headers = {"anthropic-version": "2023-06-01", **gw.auth.upstream_headers(scope)}
+async def _upstream_models(ctx: GatewayContext, scope: Scope) -> list[dict[str, Any]] | None:
+    cache, now = ctx.models, ctx.clock.monotonic()
+    if cache.fetched_at is not None and now - cache.fetched_at < _MODELS_TTL_S:
+        return cache.models
+    headers = {"anthropic-version": "2023-06-01", **ctx.auth.upstream_headers(scope)}
     try:
-        response = await gw.client.get(
-            gw.upstream_base + "/v1/models", params={"limit": "1000"}, headers=headers, timeout=5
+        response = await ctx.upstream.client.get(
+            ctx.upstream.base_url + "/v1/models", params={"limit": "1000"}, headers=headers, timeout=5
         )
         data = response.json().get("data") if response.status_code == 200 else None
     except Exception:
         data = None
+    cache.fetched_at = now
     if not isinstance(data, list):
-        gw.models_cache = (now, None)  # don't ask a failing upstream on every call
+        cache.models = None  # don't ask a failing upstream on every call
         return None
-    models = [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
-    gw.models_cache = (now, models)
-    return models
+    cache.models = [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
+    return cache.models
 
 
 def _created(value: Any) -> int | None:
@@ -481,11 +490,17 @@ def _created(value: Any) -> int | None:
     return None
 
 
-async def models(gw: Gateway, scope: Scope, send: Send) -> None:
-    started = time.perf_counter()
-    upstream = await _upstream_models(gw, scope)
+async def models(ctx: GatewayContext, request: Request) -> None:
+    """`GET /v1/models`: Anthropic clients (they send `anthropic-version`) get the upstream's own
+    list; anyone else gets Bifrost's OpenAI-style list with prices."""
+    scope = request.scope
+    if header(scope, b"anthropic-version") is not None:
+        await relay.list_models(ctx, request)
+        return
+    started = ctx.clock.monotonic()
+    upstream = await _upstream_models(ctx, scope)
     entries: list[dict[str, Any]] = []
-    source = upstream if upstream is not None else [{"id": m} for m in gw.pricer.known_models()]
+    source = upstream if upstream is not None else [{"id": m} for m in ctx.pricing.known_models()]
     for m in source:
         model_id = m["id"]
         entry: dict[str, Any] = {"id": f"anthropic/{model_id}"}
@@ -499,7 +514,7 @@ async def models(gw: Gateway, scope: Scope, send: Send) -> None:
             entry["context_length"] = m["max_input_tokens"]
         if isinstance(m.get("max_tokens"), int):
             entry["max_output_tokens"] = m["max_tokens"]
-        rates = gw.pricer.rates(model_id)
+        rates = ctx.pricing.rates(model_id)
         if rates is not None:
             pricing = {
                 "prompt": per_token(rates.input),
@@ -510,9 +525,9 @@ async def models(gw: Gateway, scope: Scope, send: Send) -> None:
             entry["pricing"] = {k: v for k, v in pricing.items() if v is not None}
         entry["owned_by"] = "anthropic"
         entries.append(entry)
-    latency = int((time.perf_counter() - started) * 1000)
+    latency = int((ctx.clock.monotonic() - started) * 1000)
     await send_json(
-        send,
+        request.send,
         200,
         {
             "data": entries,
