@@ -83,7 +83,7 @@ _EXPLAIN: dict[type[GatewayError], str] = {
 
 
 def bifrost_error(reply: Reply, label: str = "Bifrost") -> GatewayError:
-    """Turn a Bifrost error envelope (§1.3 management, §1.4 inference, §1.5 Anthropic) into a type."""
+    """The typed error for any of Bifrost's three error envelopes (docs/bifrost-api.md, Errors)."""
     try:
         body = reply.json_object()
     except GatewayBadResponse:

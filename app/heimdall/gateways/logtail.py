@@ -50,7 +50,8 @@ def row_usage(row: dict[str, Any]) -> RowUsage:
     read = _int(details.get("cached_read_tokens", details.get("cached_tokens")))
     write = _int(details.get("cached_write_tokens", details.get("cache_write_tokens")))
     # Bifrost's prompt_tokens includes the cache reads and writes (17,408 = 2,048 + 14,336 +
-    # 1,024 in the contract sample); subtract them so `input_tokens` means uncached input.
+    # 1,024 in the worked example of docs/bifrost-api.md, Cost); subtract them so `input_tokens`
+    # means uncached input.
     uncached = prompt - read - write if prompt >= read + write else prompt
     timestamp = parse_rfc3339(row["timestamp"])
     cost = row.get("cost")
