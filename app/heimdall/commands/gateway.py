@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from heimdall.config import Config
 
-READY_PREFIX = "heimdall gateway ready on "
-
 
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
@@ -33,6 +31,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         create_app,
         uvicorn_config,
     )
+    from heimdall.server.launcher import READY_PREFIX
     from heimdall.server.store import StoreError
 
     emb = config.embedded

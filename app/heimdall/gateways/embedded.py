@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -29,11 +30,26 @@ from heimdall.gateways.protocol import (
     provider_keys_removed,
 )
 from heimdall.gateways.transport import typed_errors
+from heimdall.server import launcher
+from heimdall.server.launcher import EmbeddedGatewayHandle
+
+if TYPE_CHECKING:
+    from heimdall.config import Config
 from heimdall.timefmt import format_rfc3339
 
 # In pass-through mode these are the user's own Anthropic credentials, meant for Anthropic:
 # they keep flowing (through our loopback gateway). Anything else is still stripped.
 ANTHROPIC_CREDENTIALS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN")
+
+
+
+def ensure_embedded_gateway(config: Config, *, timeout_s: float = 20.0) -> EmbeddedGatewayHandle:
+    """Reuse the running embedded gateway or start one (`heimdall.server.launcher`), its failures
+    as the `GatewayError` every caller of a gateway already prints in one line."""
+    try:
+        return launcher.ensure_embedded_gateway(config, timeout_s=timeout_s)
+    except launcher.GatewayStartError as exc:
+        raise GatewayError(str(exc)) from exc
 
 
 class EmbeddedClient(BifrostClient):
