@@ -35,8 +35,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
     from heimdall.server.store import StoreError
 
     emb = config.embedded
-    host = getattr(args, "host", None) or emb.host
-    port = emb.port if getattr(args, "port", None) is None else args.port
+    # `heimdall gateway`'s parser (cli.py) always defines --host, --port, --upstream and --db.
+    host: str = args.host or emb.host
+    port: int = emb.port if args.port is None else args.port
     if not is_loopback(host) and token_mod.explicit_token() is None:
         _say(
             "\n"
@@ -56,8 +57,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         token=token,
         host=host,
         port=port,
-        upstream=getattr(args, "upstream", None),
-        db=getattr(args, "db", None),
+        upstream=args.upstream,
+        db=args.db,
         held_key=token_mod.held_key_from_environment(),
     )
     if not settings.upstream.startswith(("http://", "https://")):

@@ -90,7 +90,7 @@ class EmbeddedClient(BifrostClient):
         if self.held_key:
             env["ANTHROPIC_AUTH_TOKEN"] = self.token
         env["ANTHROPIC_CUSTOM_HEADERS"] = merge_custom_headers(
-            environ.get("ANTHROPIC_CUSTOM_HEADERS"), {SESSION_HEADER: session.id}
+            (environ or {}).get("ANTHROPIC_CUSTOM_HEADERS"), {SESSION_HEADER: session.id}
         )
         return env
 

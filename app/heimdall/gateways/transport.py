@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -201,6 +201,11 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0][:200]
 
 
+class _Labelled(Protocol):
+    label: str
+    """How error messages name the gateway ("Bifrost", "LiteLLM", "embedded gateway")."""
+
+
 def typed_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator for async client methods: anything but a `GatewayError` becomes one.
 
@@ -209,8 +214,8 @@ def typed_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     @functools.wraps(func)
-    async def inner(self: Any, *args: Any, **kwargs: Any) -> Any:
-        label = getattr(self, "label", "gateway")
+    async def inner(self: _Labelled, *args: Any, **kwargs: Any) -> Any:
+        label = self.label
         try:
             return await func(self, *args, **kwargs)
         except GatewayError:
