@@ -270,7 +270,7 @@ def test_upstream_key_is_what_the_embedded_gateway_reads(memory_keyring, capsys,
     assert cli(capsys, "auth", "set-upstream-key", "--stdin")[0] == 0
     from heimdall import credentials as secrets
 
-    assert secrets.get_secret("anthropic-api-key") == "sk-ant-held"  # the name heimdall.server.app asks for
+    assert secrets.get_secret("anthropic-api-key") == "sk-ant-held"  # alias of upstream-key
     assert secrets.get_secret("no-such-secret") is None
 
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from heimdall.credentials import AdminCredential
 from heimdall.gateways.bifrost import BifrostClient, bifrost_error
-from heimdall.gateways.logtail import parse_time
 from heimdall.gateways.protocol import BudgetExceeded, GatewayAuthError, SessionRef
 from heimdall.gateways.transport import Reply
+from heimdall.timefmt import parse_rfc3339
 
 from tests.fakes.bifrost import BifrostFake, FakeUsage, fake_cost, wait_until
 from tests.gateways.bifrost_support import HAIKU, SONNET, expected_cell, send, settle
@@ -314,7 +314,7 @@ async def test_late_inserted_row_inside_the_overlap_is_still_counted_once(fake: 
     send(fake, "a", SONNET)
     settle(fake)
     await client.usage(None, since())
-    newest = max(parse_time(r["timestamp"]) for r in fake.state.logs)
+    newest = max(parse_rfc3339(r["timestamp"]) for r in fake.state.logs)
     # Bifrost inserts rows asynchronously: one stamped 5 s before the newest appears only now.
     fake.add_row("late", HAIKU, at=newest - timedelta(seconds=5), status="success")
     report = await client.usage(None, since())
@@ -366,7 +366,7 @@ async def test_moving_window_drops_old_rows_without_rereading(fake: BifrostFake)
     assert fake.count("/api/logs") - before == 1
     assert report.total_cost_usd == pytest.approx(2 * fake_cost(SONNET, fake.usage), abs=1e-9)
     request = fake.requests[-1]
-    assert parse_time(request.query["start_time"]) >= now - timedelta(minutes=30) - timedelta(seconds=1)
+    assert parse_rfc3339(request.query["start_time"]) >= now - timedelta(minutes=30) - timedelta(seconds=1)
     report = await client.usage(None, now - timedelta(hours=2))  # an earlier window: read again
     assert set(report.sessions) == {"old", "mid", "new"}
     await client.aclose()

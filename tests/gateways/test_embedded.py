@@ -150,3 +150,18 @@ async def test_open_session_sets_the_gateway_budget(gateway: RunningGateway) -> 
 
     assert await wait_for(refused)
     await client.aclose()
+
+
+def test_a_gateway_that_cannot_start_is_a_gateway_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from heimdall.config import Config
+    from heimdall.gateways import embedded
+    from heimdall.gateways.protocol import GatewayError
+    from heimdall.server import launcher
+
+    def refuse(config: Config, *, timeout_s: float) -> launcher.EmbeddedGatewayHandle:
+        raise launcher.GatewayStartError("port 8787 is taken by something that is not a Heimdall gateway")
+
+    monkeypatch.setattr(launcher, "ensure_embedded_gateway", refuse)
+    with pytest.raises(GatewayError, match="not a Heimdall gateway") as failure:
+        embedded.ensure_embedded_gateway(Config())
+    assert isinstance(failure.value.__cause__, launcher.GatewayStartError)

@@ -13,9 +13,11 @@ from heimdall.gateways.bifrost import BifrostClient
 from heimdall.gateways.embedded import EmbeddedClient
 from heimdall.gateways.errors import InsecureGatewayURL
 from heimdall.gateways.litellm import LiteLLMClient
-from heimdall.gateways.logtail import parse_time, row_usage
+from heimdall.gateways.logtail import row_usage
 from heimdall.gateways.prometheus import ExpositionError, parse_exposition
 from heimdall.gateways.protocol import GatewayError, GatewayUnreachable
+from heimdall.server.launcher import EmbeddedGatewayHandle
+from heimdall.timefmt import parse_rfc3339
 
 from tests.fakes.bifrost import BifrostFake
 
@@ -88,8 +90,8 @@ def test_row_usage_subtracts_cache_from_prompt_tokens() -> None:
         14336,
         1024,
     )
-    assert parse_time("2026-10-14T09:31:07.204518123Z").microsecond == 204518
-    assert parse_time("2026-10-14T09:31:07Z").second == 7
+    assert parse_rfc3339("2026-10-14T09:31:07.204518123Z").microsecond == 204518
+    assert parse_rfc3339("2026-10-14T09:31:07Z").second == 7
 
 
 def config_for(**gateway: object) -> Config:
@@ -110,11 +112,9 @@ def test_make_client_by_kind_and_detection() -> None:
     assert isinstance(embedded, EmbeddedClient) and embedded.base_url == "http://127.0.0.1:8787"
     assert embedded.token  # read (or created) in the test data dir, not started
 
-    class Handle:
-        url, token, started, held_key = "http://127.0.0.1:9999", "tok-0123456789abcdef", True, True
-
-    held = make_client(config_for(), embedded=Handle())
-    assert isinstance(held, EmbeddedClient) and held.held_key and held.base_url == Handle.url
+    handle = EmbeddedGatewayHandle("http://127.0.0.1:9999", "tok-0123456789abcdef", True, held_key=True)
+    held = make_client(config_for(), embedded=handle)
+    assert isinstance(held, EmbeddedClient) and held.held_key and held.base_url == handle.url
     with pytest.raises(InsecureGatewayURL):
         make_client(config_for(kind="bifrost", url="http://10.1.2.3:8080"))
     with pytest.raises(GatewayError):

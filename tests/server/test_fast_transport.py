@@ -697,7 +697,7 @@ def test_gateway_uses_the_fast_transport_unless_a_proxy_applies(
 
     def transport_for(upstream: str) -> Any:
         settings = GatewaySettings(token="t", db_path=tmp_path / "gw.db", upstream=upstream)
-        return Gateway(settings).transport
+        return Gateway(settings).context.upstream.transport
 
     assert isinstance(transport_for("https://api.anthropic.com"), fast_transport.FastHTTPTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")

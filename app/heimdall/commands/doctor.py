@@ -21,6 +21,7 @@ from heimdall import credentials as secrets
 from heimdall.config import Config
 from heimdall.credentials import SecretName
 from heimdall.gateways.commandline import EMBEDDED_NOT_RUNNING, printable
+from heimdall.gateways.litellm import LiteLLMClient
 from heimdall.gateways.protocol import GatewayClient, GatewayError, HealthStatus
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -91,14 +92,10 @@ async def check_gateway(client: GatewayClient) -> list[Check]:
         checks.append(Check("gateway", WARN, EMBEDDED_NOT_RUNNING.format(url=client.base_url)))
     else:
         checks.append(Check("gateway", FAIL, printable(f"{where}: {health.status.value}: {health.message}")))
-    if client.kind == "litellm":
-        limits = getattr(client, "limits", None)
-        mode = getattr(client, "mode", None)
-        if mode:
-            label = "spend database" if mode == "database" else "Prometheus /metrics/ (no database)"
-            checks.append(
-                Check("litellm mode", OK if health.ok else WARN, f"usage from {label}; cannot show: {limits}")
-            )
+    if isinstance(client, LiteLLMClient) and client.mode:  # known once health() has asked
+        label = "spend database" if client.mode == "database" else "Prometheus /metrics/ (no database)"
+        detail = f"usage from {label}; cannot show: {client.limits}"
+        checks.append(Check("litellm mode", OK if health.ok else WARN, detail))
     return checks
 
 
@@ -152,7 +149,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         checks.extend(asyncio.run(probe(client)))
     checks.append(check_claude(config))
     failures = [c for c in checks if c.status == FAIL]
-    if getattr(args, "json", False):
+    if args.json:  # `heimdall doctor`'s parser (cli.py) always defines --json
         print(json.dumps({"ok": not failures, "checks": [asdict(c) for c in checks]}, indent=2))
     else:
         width = max(len(c.name) for c in checks)

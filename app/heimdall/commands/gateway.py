@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from heimdall.config import Config
 
-READY_PREFIX = "heimdall gateway ready on "
-
 
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
@@ -25,20 +23,21 @@ def _say(text: str) -> None:
 def run(args: argparse.Namespace, config: Config) -> int:
     import uvicorn
 
+    from heimdall.net import is_loopback
     from heimdall.server import auth as token_mod
     from heimdall.server.app import (
         GatewaySettings,
         bind_socket,
         create_app,
-        held_key_from_environment,
-        is_loopback,
         uvicorn_config,
     )
+    from heimdall.server.launcher import READY_PREFIX
     from heimdall.server.store import StoreError
 
     emb = config.embedded
-    host = getattr(args, "host", None) or emb.host
-    port = emb.port if getattr(args, "port", None) is None else args.port
+    # `heimdall gateway`'s parser (cli.py) always defines --host, --port, --upstream and --db.
+    host: str = args.host or emb.host
+    port: int = emb.port if args.port is None else args.port
     if not is_loopback(host) and token_mod.explicit_token() is None:
         _say(
             "\n"
@@ -58,9 +57,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
         token=token,
         host=host,
         port=port,
-        upstream=getattr(args, "upstream", None),
-        db=getattr(args, "db", None),
-        held_key=held_key_from_environment(),
+        upstream=args.upstream,
+        db=args.db,
+        held_key=token_mod.held_key_from_environment(),
     )
     if not settings.upstream.startswith(("http://", "https://")):
         _say(f"heimdall gateway: --upstream must be an http(s) URL, got {settings.upstream!r}")

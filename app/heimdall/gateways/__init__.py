@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -17,7 +17,10 @@ from heimdall.gateways.protocol import GatewayClient, GatewayError, GatewayUnrea
 from heimdall.gateways.transport import check_base_url
 
 if TYPE_CHECKING:
-    from heimdall.config import Config
+    from heimdall.config import Config, GatewayKind
+    from heimdall.server.launcher import EmbeddedGatewayHandle
+
+DetectedKind = Literal["embedded", "bifrost", "litellm"]
 
 __all__ = ["GatewayClient", "detect_kind", "embedded_url", "make_client", "parse_duration"]
 
@@ -36,7 +39,9 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2).lower()]: amount})
 
 
-def detect_kind(url: str, timeout: float = 3.0, transport: httpx.BaseTransport | None = None) -> str:
+def detect_kind(
+    url: str, timeout: float = 3.0, transport: httpx.BaseTransport | None = None
+) -> DetectedKind:
     """Ask the server what it is: `embedded`, `bifrost` or `litellm`. Raises `GatewayError`."""
     base = check_base_url(url)
     try:
@@ -84,11 +89,11 @@ def embedded_url(config: Config) -> str:
     return f"http://{host}:{config.embedded.port}"
 
 
-def make_client(config: Config, *, embedded: Any = None) -> GatewayClient:
+def make_client(config: Config, *, embedded: EmbeddedGatewayHandle | None = None) -> GatewayClient:
     """The client for the configured gateway. Raises `GatewayError` (bad URL, undetectable kind).
 
-    `embedded` is an `heimdall.server.launcher.EmbeddedGatewayHandle` (url, token, held_key) when the
-    caller started or found the embedded gateway; without it the embedded client points at the
+    `embedded` is the handle of the embedded gateway when the caller started or found it
+    (`gateways.embedded.ensure_embedded_gateway`); without it the embedded client points at the
     configured host/port with the token from the data dir (it does not start anything).
     May block for one short probe when the kind is `auto` with a URL: call it off the event loop.
     """
@@ -98,7 +103,7 @@ def make_client(config: Config, *, embedded: Any = None) -> GatewayClient:
     from heimdall.gateways.litellm import LiteLLMClient
 
     gw = config.gateway
-    kind = gw.kind
+    kind: GatewayKind = gw.kind
     url = gw.url
     if kind == "auto":
         kind = detect_kind(url, timeout=gw.timeout_seconds) if url else "embedded"
@@ -107,7 +112,7 @@ def make_client(config: Config, *, embedded: Any = None) -> GatewayClient:
             return EmbeddedClient(
                 embedded.url,
                 embedded.token,
-                held_key=bool(getattr(embedded, "held_key", False)),
+                held_key=embedded.held_key,
                 timeout=gw.timeout_seconds,
                 pass_provider_keys=gw.pass_provider_keys,
             )
@@ -139,11 +144,9 @@ def make_client(config: Config, *, embedded: Any = None) -> GatewayClient:
 
 
 def _embedded_token() -> str:
-    try:
-        from heimdall.server.auth import load_or_create_token
-    except ImportError:  # embedded gateway not installed in this build
-        return ""
+    from heimdall.server.auth import TokenError, load_or_create_token  # the embedded gateway always ships
+
     try:
         return load_or_create_token()
-    except Exception as exc:  # TokenError and friends: say it as a gateway problem
+    except TokenError as exc:  # say it as a gateway problem
         raise GatewayError(f"embedded gateway token: {exc}") from None

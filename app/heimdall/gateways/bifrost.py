@@ -31,7 +31,7 @@ from heimdall.gateways.errors import (
     ModelBlocked,
     RateLimited,
 )
-from heimdall.gateways.logtail import LogTail, format_time, validate_row
+from heimdall.gateways.logtail import LogTail, validate_row
 from heimdall.gateways.protocol import (
     BudgetExceeded,
     GatewayAuthError,
@@ -47,6 +47,7 @@ from heimdall.gateways.protocol import (
     provider_keys_removed,
 )
 from heimdall.gateways.transport import GatewayHTTP, Reply, typed_errors
+from heimdall.timefmt import format_rfc3339
 
 SESSION_HEADER = "x-bf-lh-session"
 PAGE_SIZE = 1000  # Bifrost's maximum `limit` for /api/logs
@@ -82,7 +83,7 @@ _EXPLAIN: dict[type[GatewayError], str] = {
 
 
 def bifrost_error(reply: Reply, label: str = "Bifrost") -> GatewayError:
-    """Turn a Bifrost error envelope (§1.3 management, §1.4 inference, §1.5 Anthropic) into a type."""
+    """The typed error for any of Bifrost's three error envelopes (docs/bifrost-api.md, Errors)."""
     try:
         body = reply.json_object()
     except GatewayBadResponse:
@@ -306,7 +307,7 @@ class BifrostClient:
                 "offset": str(offset),
             }
             if cursor is not None:
-                params["start_time"] = format_time(cursor)
+                params["start_time"] = format_rfc3339(cursor)
             body = (
                 await self.http.request("GET", "/api/logs", params=params, headers=self._admin_headers())
             ).json_object()
@@ -362,7 +363,7 @@ class BifrostClient:
 
     async def _check_credentials(self) -> None:
         if self.admin is not None or not await self._auth_enabled_or_unknown():
-            params = {"start_time": format_time(datetime.now(UTC)), "limit": "1"}
+            params = {"start_time": format_rfc3339(datetime.now(UTC)), "limit": "1"}
             await self.http.request("GET", "/api/logs", params=params, headers=self._admin_headers())
         else:
             raise CredentialMissing(

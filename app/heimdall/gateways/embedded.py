@@ -15,12 +15,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 
 from heimdall.credentials import AdminCredential
 from heimdall.gateways.bifrost import SESSION_HEADER, BifrostClient
-from heimdall.gateways.logtail import format_time
 from heimdall.gateways.protocol import (
     GatewayError,
     Health,
@@ -30,10 +30,26 @@ from heimdall.gateways.protocol import (
     provider_keys_removed,
 )
 from heimdall.gateways.transport import typed_errors
+from heimdall.server import launcher
+from heimdall.server.launcher import EmbeddedGatewayHandle
+
+if TYPE_CHECKING:
+    from heimdall.config import Config
+from heimdall.timefmt import format_rfc3339
 
 # In pass-through mode these are the user's own Anthropic credentials, meant for Anthropic:
 # they keep flowing (through our loopback gateway). Anything else is still stripped.
 ANTHROPIC_CREDENTIALS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN")
+
+
+
+def ensure_embedded_gateway(config: Config, *, timeout_s: float = 20.0) -> EmbeddedGatewayHandle:
+    """Reuse the running embedded gateway or start one (`heimdall.server.launcher`), its failures
+    as the `GatewayError` every caller of a gateway already prints in one line."""
+    try:
+        return launcher.ensure_embedded_gateway(config, timeout_s=timeout_s)
+    except launcher.GatewayStartError as exc:
+        raise GatewayError(str(exc)) from exc
 
 
 class EmbeddedClient(BifrostClient):
@@ -74,7 +90,7 @@ class EmbeddedClient(BifrostClient):
         if self.held_key:
             env["ANTHROPIC_AUTH_TOKEN"] = self.token
         env["ANTHROPIC_CUSTOM_HEADERS"] = merge_custom_headers(
-            environ.get("ANTHROPIC_CUSTOM_HEADERS"), {SESSION_HEADER: session.id}
+            (environ or {}).get("ANTHROPIC_CUSTOM_HEADERS"), {SESSION_HEADER: session.id}
         )
         return env
 
@@ -101,7 +117,7 @@ class EmbeddedClient(BifrostClient):
             if info.get("service") != "heimdall-gateway":
                 return Health(HealthStatus.ERROR, f"{self.base_url} is not a Heimdall gateway")
             self.held_key = info.get("auth_mode") == "held_key"
-            params = {"start_time": format_time(datetime.now(UTC)), "limit": "1"}
+            params = {"start_time": format_rfc3339(datetime.now(UTC)), "limit": "1"}
             await self.http.request("GET", "/api/logs", params=params, headers=self._admin_headers())
         except GatewayError as exc:
             return Health(exc.status, exc.message)

@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 
 from heimdall.gateways.bifrost import per_token_to_per_mtok
-from heimdall.gateways.logtail import parse_time
 from heimdall.gateways.prometheus import ExpositionError, parse_exposition
 from heimdall.gateways.protocol import (
     GatewayAuthError,
@@ -39,6 +38,7 @@ from heimdall.gateways.protocol import (
     provider_keys_removed,
 )
 from heimdall.gateways.transport import GatewayHTTP, Reply, default_error, typed_errors
+from heimdall.timefmt import parse_rfc3339
 
 METRICS = {
     "cost": "litellm_spend_metric_total",
@@ -268,7 +268,7 @@ class LiteLLMClient:
             user = row.get("end_user")
             if not isinstance(user, str) or user in NO_USER:
                 continue
-            stamp = parse_time(row["startTime"]) if row.get("startTime") else None
+            stamp = parse_rfc3339(row["startTime"]) if row.get("startTime") else None
             if since is not None and stamp is not None and stamp < since:
                 continue
             model = row.get("model_group") or row.get("model") or "unknown"

@@ -18,37 +18,14 @@ Correctness rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from heimdall.gateways.protocol import GatewayBadResponse, UsageTotals
+from heimdall.timefmt import parse_rfc3339
 
 TERMINAL = frozenset({"success", "error", "cancelled"})
 SESSION_KEY = "session"
-
-
-def parse_time(value: Any) -> datetime:
-    """RFC 3339 with up to 9 fractional digits (Go's RFC3339Nano) -> aware datetime."""
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"not a timestamp: {value!r}")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    if "." in text:
-        head, rest = text.split(".", 1)
-        digits = ""
-        while rest and rest[0].isdigit():
-            digits, rest = digits + rest[0], rest[1:]
-        text = f"{head}.{(digits + '000000')[:6]}{rest}"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def format_time(moment: datetime) -> str:
-    """RFC 3339 UTC with microseconds and `Z`, the form Bifrost parses for `start_time`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(slots=True)
@@ -73,9 +50,10 @@ def row_usage(row: dict[str, Any]) -> RowUsage:
     read = _int(details.get("cached_read_tokens", details.get("cached_tokens")))
     write = _int(details.get("cached_write_tokens", details.get("cache_write_tokens")))
     # Bifrost's prompt_tokens includes the cache reads and writes (17,408 = 2,048 + 14,336 +
-    # 1,024 in the contract sample); subtract them so `input_tokens` means uncached input.
+    # 1,024 in the worked example of docs/bifrost-api.md, Cost); subtract them so `input_tokens`
+    # means uncached input.
     uncached = prompt - read - write if prompt >= read + write else prompt
-    timestamp = parse_time(row["timestamp"])
+    timestamp = parse_rfc3339(row["timestamp"])
     cost = row.get("cost")
     if cost is not None and not isinstance(cost, (int, float)):
         raise GatewayBadResponse(f"log row {row.get('id')}: cost is not a number")
@@ -108,7 +86,7 @@ def validate_row(row: Any) -> dict[str, Any]:
         if not isinstance(row.get(key), str):
             raise GatewayBadResponse(f"log row is missing '{key}'")
     try:
-        parse_time(row["timestamp"])
+        parse_rfc3339(row["timestamp"])
     except ValueError:
         raise GatewayBadResponse(f"log row {row['id']}: bad timestamp {row['timestamp']!r}") from None
     if row["status"] in TERMINAL:
@@ -152,7 +130,7 @@ class LogTail:
             row_id = row["id"]
             if row_id in self.counted:
                 continue
-            stamp = parse_time(row["timestamp"])
+            stamp = parse_rfc3339(row["timestamp"])
             if self.newest is None or stamp > self.newest:
                 self.newest = stamp
             if row["status"] not in TERMINAL:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import ipaddress
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -30,20 +29,9 @@ from heimdall.gateways.protocol import (
     GatewayTimeout,
     GatewayUnreachable,
 )
+from heimdall.net import is_loopback
 
 MAX_REDIRECTS = 3
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_base_url(url: str) -> str:
@@ -52,7 +40,7 @@ def check_base_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InsecureGatewayURL(f"gateway URL must be http(s)://host[:port], got {url!r}")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise InsecureGatewayURL(
             f"refusing plain http:// to non-loopback host {parts.hostname}: use https:// "
             "(credentials would cross the network unencrypted)"
@@ -213,6 +201,11 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0][:200]
 
 
+class _Labelled(Protocol):
+    label: str
+    """How error messages name the gateway ("Bifrost", "LiteLLM", "embedded gateway")."""
+
+
 def typed_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator for async client methods: anything but a `GatewayError` becomes one.
 
@@ -221,8 +214,8 @@ def typed_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     @functools.wraps(func)
-    async def inner(self: Any, *args: Any, **kwargs: Any) -> Any:
-        label = getattr(self, "label", "gateway")
+    async def inner(self: _Labelled, *args: Any, **kwargs: Any) -> Any:
+        label = self.label
         try:
             return await func(self, *args, **kwargs)
         except GatewayError:

@@ -1,8 +1,9 @@
 """Bifrost-compatible read API over the request log, plus Heimdall's budget endpoint.
 
-Same paths, query parameters, response shapes and 400 messages as Bifrost v2.x (see the README
-table for the subset), so one client reads either. Everything under `/api/` requires
-`Authorization: Bearer <gateway token>`.
+Same paths, query parameters, response shapes and 400 messages as Bifrost v2.x (the subset is in
+docs/gateways.md, Embedded gateway; Bifrost's side in docs/bifrost-api.md, Logs API), so one
+client reads either. Everything under `/api/` requires `Authorization: Bearer <gateway token>`,
+checked before these handlers run (`server/auth.py`); the SQL is in `server/queries.py`.
 
 | Route | Notes |
 |---|---|
@@ -16,22 +17,27 @@ table for the subset), so one client reads either. Everything under `/api/` requ
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import re
-import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
-from heimdall.server import relay as proxy
-from heimdall.server.asgi import Receive, Scope, Send, bifrost_error, read_body, send_json
+from heimdall.server import queries, relay
+from heimdall.server.asgi import Scope, Send, bifrost_error, header, read_body, send_json
 from heimdall.server.pricing import per_token
+from heimdall.server.queries import LogFilter
+from heimdall.timefmt import format_rfc3339, parse_rfc3339
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from heimdall.server.app import Gateway
+    from heimdall.server.context import GatewayContext, GatewaySettings
+    from heimdall.server.queries import Order, SortKey
+    from heimdall.server.routing import Request
+    from heimdall.server.store import LogStore
 
 
 class BadRequest(Exception):
@@ -40,11 +46,10 @@ class BadRequest(Exception):
         self.status = status
 
 
-_SORT = {"timestamp": "ts", "latency": "latency_ms", "tokens": "total_tokens", "cost": "cost"}
+_SORT_KEYS = frozenset(queries.SORT_COLUMNS)
 _META_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _PERIOD = re.compile(r"^(\d+)([smhdw])$")
 _PERIOD_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_FRACTION = re.compile(r"(\.\d{6})\d+")
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 _MODELS_TTL_S = 60.0
@@ -53,20 +58,12 @@ _MODELS_TTL_S = 60.0
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def rfc3339(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def parse_time(value: str) -> float | None:
-    """RFC 3339 (nanoseconds allowed) -> epoch seconds; None when unparsable (Bifrost ignores it)."""
-    text = _FRACTION.sub(r"\1", value.strip())
+    """RFC 3339 -> epoch seconds; None when unparsable (Bifrost ignores such a parameter)."""
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_rfc3339(value).timestamp()
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
 
 
 def _list(value: str) -> list[str]:
@@ -102,79 +99,44 @@ class Query:
         return self.values.get(name)
 
 
-class Filter:
-    """The `/api/logs` filter set as SQL."""
+def log_filter(q: Query, *, now: float) -> LogFilter:
+    """The `/api/logs` filter parameters, as Bifrost reads them (bad numbers and times ignored)."""
+    flt = LogFilter(
+        providers=_list(q.get("providers") or ""),
+        models=_list(q.get("models") or ""),
+        statuses=_list(q.get("status") or ""),
+        objects=_list(q.get("objects") or ""),
+        stop_reasons=_list(q.get("stop_reasons") or ""),
+        min_latency=_float(q.get("min_latency")),
+        max_latency=_float(q.get("max_latency")),
+        min_tokens=_float(q.get("min_tokens")),
+        max_tokens=_float(q.get("max_tokens")),
+        min_cost=_float(q.get("min_cost")),
+        max_cost=_float(q.get("max_cost")),
+        missing_cost_only=_go_bool(q.get("missing_cost_only") or "") is True,
+    )
+    request_id = q.get("request_id")
+    if request_id:
+        flt.request_id = request_id  # one row: the time window does not apply
+    else:
+        flt.start, flt.end = _time_window(q, now)
+    for name, value in q.pairs:
+        if not name.startswith("metadata_"):
+            continue
+        key = name[len("metadata_") :]
+        if not _META_KEY.match(key):
+            raise BadRequest(f"invalid metadata key: {key}")
+        flt.metadata.append((key, value))
+    return flt
 
-    def __init__(self, q: Query, *, now: float | None = None) -> None:
-        self.where: list[str] = []
-        self.args: list[Any] = []
-        self.start: float | None = None
-        self.end: float | None = None
-        for name, column in (
-            ("providers", "provider"),
-            ("models", "model"),
-            ("status", "status"),
-            ("objects", "object"),
-            ("stop_reasons", "stop_reason"),
-        ):
-            raw = q.get(name)
-            items = _list(raw) if raw else []
-            if items:
-                self.where.append(f"{column} IN ({', '.join('?' for _ in items)})")
-                self.args.extend(items)
-        request_id = q.get("request_id")
-        if request_id:
-            self.where.append("id = ?")
-            self.args.append(request_id)
-        else:
-            self._time_window(q, now if now is not None else time.time())
-        for name, column, op in (
-            ("min_latency", "latency_ms", ">="),
-            ("max_latency", "latency_ms", "<="),
-            ("min_tokens", "total_tokens", ">="),
-            ("max_tokens", "total_tokens", "<="),
-            ("min_cost", "cost", ">="),
-            ("max_cost", "cost", "<="),
-        ):
-            number = _float(q.get(name))
-            if number is not None:
-                self.where.append(f"{column} {op} ?")
-                self.args.append(number)
-        if _go_bool(q.get("missing_cost_only") or "") is True:
-            self.where.append("missing_cost = 1")
-        for name, value in q.pairs:
-            if not name.startswith("metadata_"):
-                continue
-            key = name[len("metadata_") :]
-            if not _META_KEY.match(key):
-                raise BadRequest(f"invalid metadata key: {key}")
-            if key == "session":
-                self.where.append("session = ?")
-                self.args.append(value)
-            else:
-                self.where.append("json_extract(metadata, ?) = ?")
-                self.args.extend([f'$."{key}"', value])
 
-    def _time_window(self, q: Query, now: float) -> None:
-        period = q.get("period")
-        match = _PERIOD.match(period.strip()) if period else None
-        if match:
-            self.start = now - int(match.group(1)) * _PERIOD_UNITS[match.group(2)]
-            self.end = None
-        else:
-            start, end = q.get("start_time"), q.get("end_time")
-            self.start = parse_time(start) if start else None
-            self.end = parse_time(end) if end else None
-        if self.start is not None:
-            self.where.append("ts >= ?")
-            self.args.append(self.start)
-        if self.end is not None:
-            self.where.append("ts <= ?")
-            self.args.append(self.end)
-
-    def sql(self, extra: Sequence[str] = ()) -> str:
-        clauses = [*self.where, *extra]
-        return (" WHERE " + " AND ".join(clauses)) if clauses else ""
+def _time_window(q: Query, now: float) -> tuple[float | None, float | None]:
+    period = q.get("period")
+    match = _PERIOD.match(period.strip()) if period else None
+    if match:
+        return now - int(match.group(1)) * _PERIOD_UNITS[match.group(2)], None
+    start, end = q.get("start_time"), q.get("end_time")
+    return (parse_time(start) if start else None), (parse_time(end) if end else None)
 
 
 # -- row -> JSON -------------------------------------------------------------------------------
@@ -182,9 +144,7 @@ class Filter:
 
 def log_json(row: sqlite3.Row) -> dict[str, Any]:
     """One `Log` in Bifrost's shape (omitempty fields absent when empty)."""
-    import json
-
-    stamp = rfc3339(row["ts"])
+    stamp = format_rfc3339(row["ts"])
     processing = row["status"] == "processing"
     out: dict[str, Any] = {
         "id": row["id"],
@@ -265,22 +225,11 @@ def log_json(row: sqlite3.Row) -> dict[str, Any]:
     return out
 
 
-# -- queries (run on a worker thread) ---------------------------------------------------------
-
-_STATS_SQL = """
-SELECT COUNT(*) AS total,
-       COALESCE(SUM(status != 'processing'), 0) AS terminal,
-       COALESCE(SUM(status = 'success'), 0) AS ok,
-       AVG(CASE WHEN status != 'processing' THEN latency_ms END) AS avg_latency,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN total_tokens END), 0) AS tokens,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN prompt_tokens END), 0) AS prompt,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN output_tokens END), 0) AS completion,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN cost END), 0.0) AS cost
-FROM logs"""
+# -- reads (run on a worker thread) ----------------------------------------------------------
 
 
-def stats_of(gw: Gateway, flt: Filter) -> dict[str, Any]:
-    row = gw.store.query(_STATS_SQL + flt.sql(), flt.args)[0]
+def stats_json(store: LogStore, flt: LogFilter) -> dict[str, Any]:
+    row = queries.totals(store, flt)
     terminal = row["terminal"]
     rate = (row["ok"] * 100.0 / terminal) if terminal else 0
     return {
@@ -321,24 +270,18 @@ def _paging(q: Query) -> tuple[int, int]:
     return limit, offset
 
 
-def search_logs(gw: Gateway, q: Query) -> dict[str, Any]:
+def search_logs(store: LogStore, q: Query, now: float) -> dict[str, Any]:
     limit, offset = _paging(q)
-    flt = Filter(q)
+    flt = log_filter(q, now=now)
     sort_by = q.get("sort_by") or "timestamp"
-    if sort_by not in _SORT:
+    if sort_by not in _SORT_KEYS:
         sort_by = "timestamp"
     order = q.get("order") or "desc"
     if order not in ("asc", "desc"):
         order = "desc"
-    where = flt.sql()
-    total = gw.store.query("SELECT COUNT(*) FROM logs" + where, flt.args)[0][0]
-    column = _SORT[sort_by]
-    rows = gw.store.query(
-        f"SELECT * FROM logs{where} ORDER BY {column} IS NULL, {column} {order.upper()}, "
-        f"ts {order.upper()}, id LIMIT ? OFFSET ?",
-        [*flt.args, limit, offset],
+    rows = queries.page(
+        store, flt, sort_by=cast("SortKey", sort_by), order=cast("Order", order), limit=limit, offset=offset
     )
-    has_logs = bool(gw.store.query("SELECT EXISTS(SELECT 1 FROM logs)")[0][0])
     return {
         "logs": [log_json(r) for r in rows],
         "pagination": {
@@ -346,28 +289,22 @@ def search_logs(gw: Gateway, q: Query) -> dict[str, Any]:
             "offset": offset,
             "sort_by": sort_by,
             "order": order,
-            "total_count": total,
+            "total_count": queries.count(store, flt),
         },
-        "stats": stats_of(gw, flt),
-        "has_logs": has_logs,
+        "stats": stats_json(store, flt),
+        "has_logs": queries.has_logs(store),
     }
 
 
-_RANK_SQL = """
-SELECT model, provider, COUNT(*) AS requests,
-       COALESCE(SUM(status = 'success'), 0) AS ok,
-       COALESCE(SUM(status != 'processing'), 0) AS terminal,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN total_tokens END), 0) AS tokens,
-       COALESCE(SUM(CASE WHEN status != 'processing' THEN cost END), 0.0) AS cost,
-       AVG(CASE WHEN status != 'processing' THEN latency_ms END) AS latency
-FROM logs{where} GROUP BY model, provider ORDER BY cost DESC, requests DESC, model"""
+def stats(store: LogStore, q: Query, now: float) -> dict[str, Any]:
+    return stats_json(store, log_filter(q, now=now))
 
 
 def _trend(current: float, previous: float) -> float:
     return ((current - previous) * 100.0 / previous) if previous else 0
 
 
-def rankings(gw: Gateway, q: Query) -> dict[str, Any]:
+def rankings(store: LogStore, q: Query, now: float) -> dict[str, Any]:
     limit: int | None = 100
     raw_all = q.get("all")
     if raw_all is not None and raw_all != "":
@@ -386,20 +323,14 @@ def rankings(gw: Gateway, q: Query) -> dict[str, Any]:
             raise BadRequest(
                 f"Invalid limit: {raw_limit}. Expected a positive integer, or all=true for no limit"
             )
-    flt = Filter(q)
-    rows = gw.store.query(_RANK_SQL.format(where=flt.sql()), flt.args)
+    flt = log_filter(q, now=now)
+    rows = queries.per_model(store, flt)
     previous: dict[tuple[str, str], sqlite3.Row] = {}
-    has_window = flt.start is not None and flt.end is not None and flt.end > flt.start
-    if has_window:
-        assert flt.start is not None and flt.end is not None
+    if flt.start is not None and flt.end is not None and flt.end > flt.start:
+        # The window of the same length just before this one, same other filters.
         span = flt.end - flt.start
-        prev_q = Query(b"")
-        prev_q.pairs = [(k, v) for k, v in q.pairs if k not in ("start_time", "end_time", "period")]
-        prev_q.values = dict(prev_q.pairs)
-        prev = Filter(prev_q)
-        prev.where.append("ts >= ? AND ts < ?")
-        prev.args.extend([flt.start - span, flt.start])
-        for r in gw.store.query(_RANK_SQL.format(where=prev.sql()), prev.args):
+        prev = replace(flt, start=flt.start - span, end=None, before=flt.start)
+        for r in queries.per_model(store, prev):
             previous[(r["model"], r["provider"])] = r
     out = []
     for r in rows[: limit if limit is not None else len(rows)]:
@@ -426,26 +357,25 @@ def rankings(gw: Gateway, q: Query) -> dict[str, Any]:
     return {"rankings": out}
 
 
-def one_log(gw: Gateway, log_id: str) -> dict[str, Any]:
+def one_log(store: LogStore, log_id: str) -> dict[str, Any]:
     if not log_id:
         raise BadRequest("log id is required")
-    rows = gw.store.query("SELECT * FROM logs WHERE id = ?", (log_id,))
-    if not rows:
+    row = queries.one(store, log_id)
+    if row is None:
         raise BadRequest("log not found", 404)
-    return log_json(rows[0])
+    return log_json(row)
 
 
-def budgets_json(gw: Gateway) -> dict[str, Any]:
-    store = gw.store
+def budgets_json(store: LogStore, config: GatewaySettings) -> dict[str, Any]:
     sessions = sorted(set(store.budgets) | set(store.session_spend))
     return {
-        "default_session_budget_usd": gw.settings.session_budget_usd,
-        "daily_budget_usd": gw.settings.daily_budget_usd,
+        "default_session_budget_usd": config.session_budget_usd,
+        "daily_budget_usd": config.daily_budget_usd,
         "spent_today_usd": store.spent_today(),
         "sessions": [
             {
                 "session": s,
-                "max_usd": store.budgets.get(s, gw.settings.session_budget_usd),
+                "max_usd": store.budgets.get(s, config.session_budget_usd),
                 "explicit": s in store.budgets,
                 "spent_usd": store.spent(s),
             }
@@ -454,9 +384,7 @@ def budgets_json(gw: Gateway) -> dict[str, Any]:
     }
 
 
-def set_budget(gw: Gateway, body: bytes) -> dict[str, Any]:
-    import json
-
+def budget_update(store: LogStore, config: GatewaySettings, body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body or b"null")
     except ValueError as exc:
@@ -476,44 +404,21 @@ def set_budget(gw: Gateway, body: bytes) -> dict[str, Any]:
         or max_usd < 0
     ):
         raise BadRequest("max_usd must be a non-negative number or null")
-    gw.store.set_budget(session, None if max_usd is None else float(max_usd))
+    store.set_budget(session, None if max_usd is None else float(max_usd))
     return {
         "session": session,
-        "max_usd": gw.store.budgets.get(session, gw.settings.session_budget_usd),
-        "spent_usd": gw.store.spent(session),
+        "max_usd": store.budgets.get(session, config.session_budget_usd),
+        "spent_usd": store.spent(session),
     }
 
 
-# -- dispatch ----------------------------------------------------------------------------------
+# -- handlers (the route table is in server/app.py; auth is checked before these run) ----------
 
 
-async def handle(gw: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
-    if not proxy.token_matches_bearer(scope, gw.settings.token):
-        message = (
-            "Unauthorized: send `Authorization: Bearer <token>` with the token from the "
-            "`gateway-token` file in Heimdall's data dir (or HEIMDALL_GATEWAY_TOKEN)"
-        )
-        await send_json(send, 401, bifrost_error(401, message))
-        return
-    path: str = scope["path"].rstrip("/")
-    method: str = scope["method"]
-    q = Query(scope.get("query_string") or b"")
+async def _answer(send: Send, compute: Callable[[], dict[str, Any]], *, on_thread: bool) -> None:
+    """200 with `compute()`'s JSON; its BadRequest as Bifrost's 400/404, anything else as 500."""
     try:
-        if method == "GET" and path == "/api/logs":
-            result = await asyncio.to_thread(search_logs, gw, q)
-        elif method == "GET" and path == "/api/logs/stats":
-            result = await asyncio.to_thread(lambda: stats_of(gw, Filter(q)))
-        elif method == "GET" and path == "/api/logs/rankings":
-            result = await asyncio.to_thread(rankings, gw, q)
-        elif method == "GET" and path.startswith("/api/logs/") and path.count("/") == 3:
-            result = await asyncio.to_thread(one_log, gw, path.rsplit("/", 1)[1])
-        elif path == "/api/heimdall/budgets" and method == "GET":
-            result = budgets_json(gw)
-        elif path == "/api/heimdall/budgets" and method == "POST":
-            result = set_budget(gw, await read_body(receive))
-        else:
-            await send_json(send, 404, bifrost_error(404, f"no route for {method} {path}"))
-            return
+        result = await asyncio.to_thread(compute) if on_thread else compute()
     except BadRequest as exc:
         await send_json(send, exc.status, bifrost_error(exc.status, str(exc)))
         return
@@ -523,35 +428,59 @@ async def handle(gw: Gateway, scope: Scope, receive: Receive, send: Send) -> Non
     await send_json(send, 200, result)
 
 
+def _query(request: Request) -> Query:
+    return Query(request.scope.get("query_string") or b"")
+
+
+async def logs(ctx: GatewayContext, request: Request) -> None:
+    q, now = _query(request), ctx.clock.wall()
+    await _answer(request.send, lambda: search_logs(ctx.store, q, now), on_thread=True)
+
+
+async def logs_stats(ctx: GatewayContext, request: Request) -> None:
+    q, now = _query(request), ctx.clock.wall()
+    await _answer(request.send, lambda: stats(ctx.store, q, now), on_thread=True)
+
+
+async def logs_rankings(ctx: GatewayContext, request: Request) -> None:
+    q, now = _query(request), ctx.clock.wall()
+    await _answer(request.send, lambda: rankings(ctx.store, q, now), on_thread=True)
+
+
+async def log_by_id(ctx: GatewayContext, request: Request) -> None:
+    await _answer(request.send, lambda: one_log(ctx.store, request.param), on_thread=True)
+
+
+async def budgets(ctx: GatewayContext, request: Request) -> None:
+    await _answer(request.send, lambda: budgets_json(ctx.store, ctx.config), on_thread=False)
+
+
+async def set_budget(ctx: GatewayContext, request: Request) -> None:
+    body = await read_body(request.receive)
+    await _answer(request.send, lambda: budget_update(ctx.store, ctx.config, body), on_thread=False)
+
+
 # -- /v1/models (Bifrost's OpenAI-style list, with prices) ------------------------------------
 
 
-async def _upstream_models(gw: Gateway, scope: Scope) -> list[dict[str, Any]] | None:
-    now = time.monotonic()
-    if gw.models_cache is not None and now - gw.models_cache[0] < _MODELS_TTL_S:
-        return gw.models_cache[1]
-    headers = {"anthropic-version": "2023-06-01"}
-    if gw.settings.held_key:
-        headers["x-api-key"] = gw.settings.held_key
-    else:
-        for key, value in scope["headers"]:
-            if key in (b"x-api-key", b"authorization") and not proxy.token_matches(
-                scope, gw.settings.token
-            ):
-                headers[key.decode()] = value.decode("latin-1")
+async def _upstream_models(ctx: GatewayContext, scope: Scope) -> list[dict[str, Any]] | None:
+    cache, now = ctx.models, ctx.clock.monotonic()
+    if cache.fetched_at is not None and now - cache.fetched_at < _MODELS_TTL_S:
+        return cache.models
+    headers = {"anthropic-version": "2023-06-01", **ctx.auth.upstream_headers(scope)}
     try:
-        response = await gw.client.get(
-            gw.upstream_base + "/v1/models", params={"limit": "1000"}, headers=headers, timeout=5
+        response = await ctx.upstream.client.get(
+            ctx.upstream.base_url + "/v1/models", params={"limit": "1000"}, headers=headers, timeout=5
         )
         data = response.json().get("data") if response.status_code == 200 else None
     except Exception:
         data = None
+    cache.fetched_at = now
     if not isinstance(data, list):
-        gw.models_cache = (now, None)  # don't ask a failing upstream on every call
+        cache.models = None  # don't ask a failing upstream on every call
         return None
-    models = [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
-    gw.models_cache = (now, models)
-    return models
+    cache.models = [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
+    return cache.models
 
 
 def _created(value: Any) -> int | None:
@@ -561,11 +490,17 @@ def _created(value: Any) -> int | None:
     return None
 
 
-async def models(gw: Gateway, scope: Scope, send: Send) -> None:
-    started = time.perf_counter()
-    upstream = await _upstream_models(gw, scope)
+async def models(ctx: GatewayContext, request: Request) -> None:
+    """`GET /v1/models`: Anthropic clients (they send `anthropic-version`) get the upstream's own
+    list; anyone else gets Bifrost's OpenAI-style list with prices."""
+    scope = request.scope
+    if header(scope, b"anthropic-version") is not None:
+        await relay.list_models(ctx, request)
+        return
+    started = ctx.clock.monotonic()
+    upstream = await _upstream_models(ctx, scope)
     entries: list[dict[str, Any]] = []
-    source = upstream if upstream is not None else [{"id": m} for m in gw.pricer.known_models()]
+    source = upstream if upstream is not None else [{"id": m} for m in ctx.pricing.known_models()]
     for m in source:
         model_id = m["id"]
         entry: dict[str, Any] = {"id": f"anthropic/{model_id}"}
@@ -579,7 +514,7 @@ async def models(gw: Gateway, scope: Scope, send: Send) -> None:
             entry["context_length"] = m["max_input_tokens"]
         if isinstance(m.get("max_tokens"), int):
             entry["max_output_tokens"] = m["max_tokens"]
-        rates = gw.pricer.rates(model_id)
+        rates = ctx.pricing.rates(model_id)
         if rates is not None:
             pricing = {
                 "prompt": per_token(rates.input),
@@ -590,9 +525,9 @@ async def models(gw: Gateway, scope: Scope, send: Send) -> None:
             entry["pricing"] = {k: v for k, v in pricing.items() if v is not None}
         entry["owned_by"] = "anthropic"
         entries.append(entry)
-    latency = int((time.perf_counter() - started) * 1000)
+    latency = int((ctx.clock.monotonic() - started) * 1000)
     await send_json(
-        send,
+        request.send,
         200,
         {
             "data": entries,

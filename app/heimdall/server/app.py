@@ -1,119 +1,114 @@
-"""The embedded gateway's ASGI app: routing, lifespan, settings.
-
-Routes:
+"""The embedded gateway's ASGI app: the route table, the context handlers share, the lifespan.
 
 | Route | What |
 |---|---|
 | `POST [/anthropic]/v1/messages` | pass-through, metered (JSON and SSE) |
 | `POST [/anthropic]/v1/messages/count_tokens` | pass-through, logged as `count_tokens` |
-| `GET /anthropic/v1/models[/{id}]` | pass-through (Anthropic format) |
+| `GET /anthropic/v1/models[/{id}]`, `GET /v1/models/{id}` | pass-through (Anthropic format) |
 | `GET /v1/models` | Anthropic clients: pass-through; others: Bifrost's list + prices |
-| `HEAD|GET [/anthropic]/` | 200 (Claude Code's connection warm-up) |
-| `GET /health` | liveness, no auth |
-| `/api/...` | Bifrost-compatible read API + budgets, Bearer token |
+| `HEAD|GET /`, `/anthropic[/]` | 200 (Claude Code's connection warm-up) |
+| `GET|HEAD /health` | liveness, no auth |
+| `/api/...` | Bifrost-compatible read API + budgets, Bearer token (`server/api.py`) |
 
-It is a plain ASGI callable rather than a framework app: the pass-through path is a handful of
-dict lookups, which keeps the added latency well under a millisecond.
+It is a plain ASGI callable rather than a framework app: routing a request is one dict lookup
+(two for a path ending in an id), which keeps the added latency well under a millisecond.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
 import socket
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-import httpx
-
-from heimdall import __version__, paths
-from heimdall.server import api
-from heimdall.server import relay as proxy
+from heimdall import __version__
+from heimdall.server import api, relay
 from heimdall.server.asgi import Receive, Scope, Send, anthropic_error, bifrost_error, send_json
-from heimdall.server.pricing import Pricer
-from heimdall.server.store import LogStore
-from heimdall.server.upstream import FastHTTPTransport, environment_proxy
-
-if TYPE_CHECKING:
-    from heimdall.config import Config, ModelPrice
+from heimdall.server.auth import Access
+from heimdall.server.context import GatewayContext, GatewaySettings
+from heimdall.server.routing import ANTHROPIC_PREFIX, Request, Route, Router
 
 SERVICE_NAME = "heimdall-gateway"
-HELD_KEY_ENV = "ANTHROPIC_API_KEY"
-LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
+
+__all__ = ["Gateway", "GatewaySettings", "RunningGateway", "bind_socket", "create_app", "uvicorn_config"]
 
 
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+async def health(ctx: GatewayContext, request: Request) -> None:
+    await send_json(
+        request.send,
+        200,
+        {
+            "status": "ok",
+            "service": SERVICE_NAME,
+            "version": __version__,
+            "auth_mode": ctx.auth.mode,
+            "upstream": ctx.upstream.base_url,
+            "pid": os.getpid(),
+            "log_write_errors": ctx.store.write_errors,
+            "last_log_write_error": ctx.store.last_write_error,
+        },
+    )
 
 
-@dataclass
-class GatewaySettings:
-    token: str
-    db_path: Path
-    host: str = "127.0.0.1"
-    port: int = 8787
-    upstream: str = "https://api.anthropic.com"
-    held_key: str | None = None
-    """When set, the gateway sends this upstream key itself and clients must present `token`."""
-    daily_budget_usd: float | None = None
-    session_budget_usd: float | None = None
-    price_overrides: Mapping[str, ModelPrice] = field(default_factory=dict)
-    connect_timeout_s: float = 10.0
-    read_timeout_s: float = 600.0
-
-    @classmethod
-    def from_config(
-        cls,
-        config: Config,
-        *,
-        token: str,
-        host: str | None = None,
-        port: int | None = None,
-        upstream: str | None = None,
-        db: str | None = None,
-        held_key: str | None = None,
-    ) -> GatewaySettings:
-        emb = config.embedded
-        db_value = db or emb.db
-        return cls(
-            token=token,
-            db_path=Path(db_value).expanduser() if db_value else paths.data_dir() / "gateway.db",
-            host=host or emb.host,
-            port=emb.port if port is None else port,
-            upstream=upstream or emb.upstream,
-            held_key=held_key,
-            daily_budget_usd=emb.daily_budget_usd,
-            session_budget_usd=emb.session_budget_usd,
-            price_overrides=dict(config.pricing.overrides),
-        )
+async def warm_up(ctx: GatewayContext, request: Request) -> None:
+    await send_json(request.send, 200, {"service": SERVICE_NAME, "ok": True})
 
 
-def held_key_from_environment() -> str | None:
-    """The upstream key the gateway should hold: `ANTHROPIC_API_KEY`, else the OS keyring."""
-    value = os.environ.get(HELD_KEY_ENV, "").strip()
-    if value:
-        return value
-    try:  # the CLIENTS helper's keyring wrapper, when present
-        from heimdall import credentials as app_secrets  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    getter = getattr(app_secrets, "get_secret", None)
-    if getter is None:
-        return None
-    try:
-        found = getter("anthropic-api-key")
-    except Exception:
-        return None
-    return found or None
+async def anthropic_not_found(ctx: GatewayContext, request: Request) -> None:
+    message = f"Heimdall gateway: no route for {request.scope['method']} {request.scope['path']}"
+    await send_json(request.send, 404, anthropic_error(404, "not_found_error", message))
+
+
+async def bifrost_not_found(ctx: GatewayContext, request: Request) -> None:
+    message = f"no route for {request.scope['method']} {request.scope['path']}"
+    await send_json(request.send, 404, bifrost_error(404, message))
+
+
+OPEN, INFERENCE, API = Access.OPEN, Access.INFERENCE, Access.API
+
+ROUTES = (
+    Route("GET", "/health", health, OPEN),
+    Route("HEAD", "/health", health, OPEN),
+    Route("HEAD", "/", warm_up, OPEN),
+    Route("GET", "/", warm_up, OPEN),
+    Route("HEAD", "/anthropic", warm_up, OPEN),
+    Route("GET", "/anthropic", warm_up, OPEN),
+    Route("HEAD", "/anthropic/", warm_up, OPEN),
+    Route("GET", "/anthropic/", warm_up, OPEN),
+    Route("POST", "/v1/messages", relay.messages, INFERENCE),
+    Route("POST", "/anthropic/v1/messages", relay.messages, INFERENCE),
+    Route("POST", "/v1/messages/count_tokens", relay.count_tokens, INFERENCE),
+    Route("POST", "/anthropic/v1/messages/count_tokens", relay.count_tokens, INFERENCE),
+    Route("GET", "/v1/models", api.models, INFERENCE),
+    Route("GET", "/v1/models/{id}", relay.list_models, INFERENCE),
+    Route("GET", "/anthropic/v1/models", relay.list_models, INFERENCE),
+    Route("GET", "/anthropic/v1/models/{id}", relay.list_models, INFERENCE),
+    Route("GET", "/api/logs", api.logs, API, trailing_slash=True),
+    Route("GET", "/api/logs/stats", api.logs_stats, API, trailing_slash=True),
+    Route("GET", "/api/logs/rankings", api.logs_rankings, API, trailing_slash=True),
+    Route("GET", "/api/logs/{id}", api.log_by_id, API, trailing_slash=True),
+    Route("GET", "/api/heimdall/budgets", api.budgets, API, trailing_slash=True),
+    Route("POST", "/api/heimdall/budgets", api.set_budget, API, trailing_slash=True),
+)
+"""Every route the gateway answers. Anything else is a 404 in the dialect its path suggests,
+after the same credential check as its neighbours."""
+
+_API_MISS = Route("*", "/api/", bifrost_not_found, API)
+_ANTHROPIC_MISS = Route("*", "/v1/", anthropic_not_found, INFERENCE)
+_MISS = Route("*", "/", bifrost_not_found, INFERENCE)
+
+
+def unrouted(path: str) -> Route:
+    if path.startswith("/api/"):
+        return _API_MISS
+    if path.startswith("/v1/") or path == ANTHROPIC_PREFIX or path.startswith(ANTHROPIC_PREFIX + "/"):
+        return _ANTHROPIC_MISS
+    return _MISS
+
+
+ROUTER = Router(ROUTES, unrouted)
 
 
 class Gateway:
@@ -121,69 +116,16 @@ class Gateway:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
-        self.upstream_base = settings.upstream.rstrip("/")
-        self.store = LogStore(settings.db_path)
-        self.pricer = Pricer(settings.price_overrides)
-        self._client: httpx.AsyncClient | None = None
-        self._transport: httpx.AsyncBaseTransport | None = None
-        self.timeouts = {
-            "connect": settings.connect_timeout_s,
-            "read": settings.read_timeout_s,
-            "write": 60.0,
-            "pool": 60.0,
-        }
-        self.models_cache: tuple[float, list[dict[str, Any]] | None] | None = None
+        self.context = GatewayContext.from_settings(settings)
         self.on_started: Callable[[], None] | None = None
         self.startup_error: str | None = None
 
-    @property
-    def transport(self) -> httpx.AsyncBaseTransport:
-        """The pooled keep-alive upstream transport. The proxy calls it directly: the client layer
-        above it (cookies, auth flows, redirects, hooks) is unused here and costs ~0.1 ms."""
-        if self._transport is None:
-            proxy_url = environment_proxy(self.upstream_base)
-            if proxy_url is None:
-                # Our HTTP/1.1 transport (fast_transport.py): ~0.5 ms less per request than
-                # httpcore. TLS like httpx's default, SSL_CERT_FILE / SSL_CERT_DIR included.
-                self._transport = FastHTTPTransport(
-                    max_connections=512, max_keepalive_connections=128, keepalive_expiry=60
-                )
-            else:
-                # HTTPS_PROXY / HTTP_PROXY / ALL_PROXY applies to the upstream (NO_PROXY aside):
-                # the fast transport does not speak to proxies, so httpx's own transport does.
-                self._transport = httpx.AsyncHTTPTransport(
-                    limits=httpx.Limits(
-                        max_connections=512, max_keepalive_connections=128, keepalive_expiry=60
-                    ),
-                    trust_env=True,  # SSL_CERT_FILE / SSL_CERT_DIR for corporate CAs
-                    proxy=proxy_url,
-                    retries=0,
-                )
-        return self._transport
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """For the gateway's own (rare) upstream calls, sharing the proxy's connection pool."""
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                transport=self.transport,
-                timeout=httpx.Timeout(**self.timeouts),
-                follow_redirects=False,
-                trust_env=False,
-            )
-        return self._client
-
     async def start(self) -> None:
-        self.store.open()
+        self.context.store.open()
 
     async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-        if self._transport is not None:
-            await self._transport.aclose()
-            self._transport = None
-        await asyncio.to_thread(self.store.close)
+        await self.context.upstream.aclose()
+        await asyncio.to_thread(self.context.store.close)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -212,56 +154,14 @@ class Gateway:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
-        method: str = scope["method"]
-        if path.startswith("/api/"):
-            await api.handle(self, scope, receive, send)
-            return
-        if path == "/health":
-            await send_json(send, 200, self.health())
-            return
-        prefixed = path == "/anthropic" or path.startswith("/anthropic/")
-        inner = path[len("/anthropic") :] if prefixed else path
-        if inner in ("", "/") and method in ("HEAD", "GET"):
-            await send_json(send, 200, {"service": SERVICE_NAME, "ok": True})
-            return
-        if self.settings.held_key is not None and not proxy.token_matches(
-            scope, self.settings.token
-        ):
-            message = (
-                "This Heimdall gateway holds the upstream key: send its local token as "
-                "x-api-key or `Authorization: Bearer <token>`."
-            )
-            await send_json(send, 401, anthropic_error(401, "authentication_error", message))
-            return
-        if method == "POST" and inner == "/v1/messages":
-            await proxy.relay(self, scope, receive, send, inner, "responses")
-        elif method == "POST" and inner == "/v1/messages/count_tokens":
-            await proxy.relay(self, scope, receive, send, inner, "count_tokens")
-        elif method == "GET" and inner == "/v1/models" and not prefixed and not _anthropic(scope):
-            await api.models(self, scope, send)
-        elif method == "GET" and (inner == "/v1/models" or inner.startswith("/v1/models/")):
-            await proxy.relay(self, scope, receive, send, inner, "list_models")
-        elif prefixed or inner.startswith("/v1/"):
-            message = f"Heimdall gateway: no route for {method} {path}"
-            await send_json(send, 404, anthropic_error(404, "not_found_error", message))
-        else:
-            await send_json(send, 404, bifrost_error(404, f"no route for {method} {path}"))
-
-    def health(self) -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "service": SERVICE_NAME,
-            "version": __version__,
-            "auth_mode": "held_key" if self.settings.held_key else "pass_through",
-            "upstream": self.upstream_base,
-            "pid": os.getpid(),
-            "log_write_errors": self.store.write_errors,
-            "last_log_write_error": self.store.last_write_error,
-        }
-
-
-def _anthropic(scope: Scope) -> bool:
-    return any(k == b"anthropic-version" for k, _ in scope["headers"])
+        route, param = ROUTER.find(scope["method"], path)
+        ctx = self.context
+        if route.access is not OPEN:
+            refusal = ctx.auth.refusal(route.access, scope)
+            if refusal is not None:
+                await send_json(send, 401, refusal)
+                return
+        await route.handler(ctx, Request(scope, receive, send, path[route.prefix_length :], param))
 
 
 def create_app(settings: GatewaySettings) -> Gateway:

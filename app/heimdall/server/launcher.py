@@ -4,7 +4,8 @@
 configured port (it must be ours and accept our token), else starts `python -P -m heimdall gateway`
 detached (its own session, so closing the TUI or its terminal does not stop it; output to
 `gateway.log` in the data dir) and waits until it answers. Every failure is a
-`GatewayStartError` whose message says what to do.
+`GatewayStartError` whose message says what to do (gateways/embedded.py turns it into the
+`GatewayError` the TUI and CLI print: the server room knows nothing of gateway clients).
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from heimdall import paths
-from heimdall.gateways.protocol import GatewayError
-from heimdall.server.auth import load_or_create_token
+from heimdall.server.auth import TokenError, load_or_create_token
 
 if TYPE_CHECKING:
     from heimdall.config import Config
@@ -44,7 +44,7 @@ class EmbeddedGatewayHandle:
     """The gateway holds the upstream key: clients must send `token` as their credential."""
 
 
-class GatewayStartError(GatewayError):
+class GatewayStartError(Exception):
     """The embedded gateway could not be reached or started."""
 
 
@@ -99,7 +99,10 @@ def ensure_embedded_gateway(
 ) -> EmbeddedGatewayHandle:
     """Reuse the running embedded gateway on the configured port, or start one detached."""
     emb = config.embedded
-    token = load_or_create_token()
+    try:
+        token = load_or_create_token()
+    except TokenError as exc:
+        raise GatewayStartError(str(exc)) from exc
     if emb.port != 0:
         url = f"http://{_connect_host(emb.host)}:{emb.port}"
         state, held = _probe(url, token, timeout=1.0)

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import re
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -25,20 +23,21 @@ import httpx
 from heimdall.server.asgi import (
     JSON_TYPE,
     Receive,
-    Scope,
     Send,
     anthropic_error,
     go_json,
     read_body,
     send_body,
 )
+from heimdall.server.auth import CREDENTIAL_HEADERS
 from heimdall.server.metering import JsonMeter, StreamMeter
 from heimdall.server.store import LogRow
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from heimdall.server.app import Gateway
+    from heimdall.server.context import GatewayContext
+    from heimdall.server.routing import Request
 
 HOP_BY_HOP = frozenset(
     {
@@ -61,34 +60,6 @@ _RESPONSE_DROP = frozenset(
 )
 LH_PREFIX = b"x-bf-lh-"
 CC_SESSION = b"x-claude-code-session-id"
-_CREDENTIALS = (b"x-api-key", b"authorization")
-
-
-def presented_token(scope: Scope) -> str | None:
-    """The credential a client sent (x-api-key, or a Bearer token)."""
-    for key, value in scope["headers"]:
-        if key == b"x-api-key":
-            return value.decode("latin-1").strip()
-        if key == b"authorization":
-            text = value.decode("latin-1").strip()
-            if text[:7].lower() == "bearer ":
-                return text[7:].strip()
-    return None
-
-
-def token_matches_bearer(scope: Scope, token: str) -> bool:
-    """`Authorization: Bearer <token>` (the only credential `/api/*` accepts)."""
-    for key, value in scope["headers"]:
-        if key == b"authorization":
-            text = value.decode("latin-1").strip()
-            if text[:7].lower() == "bearer ":
-                return hmac.compare_digest(text[7:].strip().encode(), token.encode())
-    return False
-
-
-def token_matches(scope: Scope, token: str) -> bool:
-    presented = presented_token(scope)
-    return presented is not None and hmac.compare_digest(presented.encode(), token.encode())
 
 
 _MODEL_FIRST = re.compile(rb'\A\s*\{\s*"model"\s*:\s*"([^"\\]{1,256})"')
@@ -116,11 +87,11 @@ def request_model_and_stream(body: bytes) -> tuple[str, bool]:
     return (model if isinstance(model, str) else ""), parsed.get("stream") is True
 
 
-def _budget_refusal(gw: Gateway, session: str | None) -> str | None:
+def _budget_refusal(ctx: GatewayContext, session: str | None) -> str | None:
     """Why this request must be refused (402), or None."""
-    store = gw.store
+    store = ctx.store
     if session is not None:
-        limit = store.budgets.get(session, gw.settings.session_budget_usd)
+        limit = store.budgets.get(session, ctx.config.session_budget_usd)
         if limit is not None:
             spent = store.spent(session)
             if spent >= limit:
@@ -128,7 +99,7 @@ def _budget_refusal(gw: Gateway, session: str | None) -> str | None:
                     f"Budget exceeded for session {session}: spent ${spent:.4f} of "
                     f"${limit:.4f}. Raise it in Heimdall to continue."
                 )
-    daily = gw.settings.daily_budget_usd
+    daily = ctx.config.daily_budget_usd
     if daily is not None:
         spent = store.spent_today()
         if spent >= daily:
@@ -139,18 +110,30 @@ def _budget_refusal(gw: Gateway, session: str | None) -> str | None:
     return None
 
 
-async def relay(
-    gw: Gateway, scope: Scope, receive: Receive, send: Send, upstream_path: str, object_kind: str
-) -> None:
+async def messages(ctx: GatewayContext, request: Request) -> None:
+    await relay(ctx, request, "responses")
+
+
+async def count_tokens(ctx: GatewayContext, request: Request) -> None:
+    await relay(ctx, request, "count_tokens")
+
+
+async def list_models(ctx: GatewayContext, request: Request) -> None:
+    await relay(ctx, request, "list_models")
+
+
+async def relay(ctx: GatewayContext, request: Request, object_kind: str) -> None:
     """Forward one request upstream and stream the answer back, writing one log row."""
-    started = time.perf_counter()
-    ts = time.time()
+    clock = ctx.clock
+    started = clock.monotonic()
+    ts = clock.wall()
+    scope, receive, send, upstream_path = request.scope, request.receive, request.send, request.path
     try:
         body = await read_body(receive)
     except ConnectionResetError:
         return
 
-    held_key = gw.settings.held_key
+    held = ctx.auth.held_header
     forward: list[tuple[bytes, bytes]] = []
     metadata: dict[str, str] = {}
     cc_session: str | None = None
@@ -162,11 +145,11 @@ async def relay(
             continue
         if key == CC_SESSION:
             cc_session = value.decode("latin-1")
-        elif held_key is not None and key in _CREDENTIALS:
-            continue
+        elif held is not None and key in CREDENTIAL_HEADERS:
+            continue  # our local token: upstream gets the held key instead
         forward.append((key, value))
-    if held_key is not None:
-        forward.append((b"x-api-key", held_key.encode("latin-1")))
+    if held is not None:
+        forward.append(held)
     forward.append((b"accept-encoding", b"identity"))
 
     requested_model, stream = request_model_and_stream(body) if body else ("", False)
@@ -186,58 +169,58 @@ async def relay(
     )
 
     if object_kind.startswith("responses"):
-        refusal = _budget_refusal(gw, row.session)
+        refusal = _budget_refusal(ctx, row.session)
         if refusal is not None:
             row.status, row.http_status = "error", 402
             row.error_type, row.error_message = "billing_error", refusal
-            row.latency_ms = (time.perf_counter() - started) * 1000
+            row.latency_ms = (clock.monotonic() - started) * 1000
             row.cost = 0.0
-            gw.store.finish(row)
+            ctx.store.finish(row)
             payload = go_json(anthropic_error(402, "billing_error", refusal))
             await send_body(send, 402, payload, [JSON_TYPE])
             return
 
     if row.object != "list_models":
-        gw.store.upsert(row)
+        ctx.store.upsert(row)
     query = scope.get("query_string") or b""
-    url = gw.upstream_base + upstream_path + ("?" + query.decode("latin-1") if query else "")
-    request = httpx.Request(
-        scope["method"], url, headers=forward, content=body, extensions={"timeout": gw.timeouts}
+    upstream = ctx.upstream
+    url = upstream.base_url + upstream_path + ("?" + query.decode("latin-1") if query else "")
+    outgoing = httpx.Request(
+        scope["method"], url, headers=forward, content=body, extensions={"timeout": upstream.timeouts}
     )
     try:
-        response = await gw.transport.handle_async_request(request)
+        response = await upstream.transport.handle_async_request(outgoing)
     except (httpx.HTTPError, OSError) as exc:
-        message = f"Heimdall gateway could not reach the upstream {gw.upstream_base}: {exc!r}"
-        _close_row(gw, row, started, status="error", http_status=502)
+        message = f"Heimdall gateway could not reach the upstream {upstream.base_url}: {exc!r}"
+        _close_row(ctx, row, started, status="error", http_status=502)
         row.error_type, row.error_message = "api_error", message
         if row.object != "list_models":
-            gw.store.finish(row)
+            ctx.store.finish(row)
         with contextlib.suppress(OSError):
             await send_body(send, 502, go_json(anthropic_error(502, "api_error", message)))
         return
     except asyncio.CancelledError:
-        _close_row(gw, row, started, status="cancelled", http_status=None)
+        _close_row(ctx, row, started, status="cancelled", http_status=None)
         row.error_message = "request cancelled before the upstream answered"
         if row.object != "list_models":
-            gw.store.finish(row)
+            ctx.store.finish(row)
         raise
 
-    await _relay_response(gw, scope, receive, send, row, response, started)
+    await _relay_response(ctx, receive, send, row, response, started)
 
 
 def _close_row(
-    gw: Gateway, row: LogRow, started: float, *, status: str, http_status: int | None
+    ctx: GatewayContext, row: LogRow, started: float, *, status: str, http_status: int | None
 ) -> None:
     row.status = status
     row.http_status = http_status
-    row.latency_ms = (time.perf_counter() - started) * 1000
+    row.latency_ms = (ctx.clock.monotonic() - started) * 1000
     if row.object.startswith("responses"):
         row.cost = 0.0
 
 
 async def _relay_response(
-    gw: Gateway,
-    scope: Scope,
+    ctx: GatewayContext,
     receive: Receive,
     send: Send,
     row: LogRow,
@@ -262,6 +245,7 @@ async def _relay_response(
                         task.cancel()
                 return
 
+    monotonic = ctx.clock.monotonic
     watcher = asyncio.create_task(watch_disconnect())
     broken: str | None = None
     cancelled_by_server = False
@@ -269,7 +253,7 @@ async def _relay_response(
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
         async for chunk in cast("AsyncIterator[bytes]", response.stream):
             if row.ttfb_ms is None:
-                row.ttfb_ms = (time.perf_counter() - started) * 1000
+                row.ttfb_ms = (monotonic() - started) * 1000
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             meter.feed(chunk)
         state["done"] = True
@@ -295,13 +279,13 @@ async def _relay_response(
         watcher.cancel()
         with contextlib.suppress(BaseException):
             await cast("httpx.AsyncByteStream", response.stream).aclose()
-        _finish_row(gw, row, response.status_code, meter, started, broken, state["client_gone"])
+        _finish_row(ctx, row, response.status_code, meter, started, broken, state["client_gone"])
     if cancelled_by_server:
         raise asyncio.CancelledError
 
 
 def _finish_row(
-    gw: Gateway,
+    ctx: GatewayContext,
     row: LogRow,
     http_status: int,
     meter: StreamMeter | JsonMeter,
@@ -312,7 +296,7 @@ def _finish_row(
     if isinstance(meter, JsonMeter) and not client_gone and broken is None:
         meter.finish()
     seen = meter.seen
-    row.latency_ms = (time.perf_counter() - started) * 1000
+    row.latency_ms = (ctx.clock.monotonic() - started) * 1000
     row.http_status = http_status
     if seen.model:
         row.model = seen.model
@@ -345,9 +329,9 @@ def _finish_row(
         row.error_type, row.error_message = seen.error_type, seen.error_message
     if row.object.startswith("responses"):
         if usage.total_tokens:
-            cost = gw.pricer.cost(row.model, usage, datetime.fromtimestamp(row.ts, UTC))
+            cost = ctx.pricing.cost(row.model, usage, datetime.fromtimestamp(row.ts, UTC))
             row.cost, row.missing_cost = cost.usd, cost.missing
         else:
             row.cost = 0.0
     if row.object != "list_models":
-        gw.store.finish(row)
+        ctx.store.finish(row)

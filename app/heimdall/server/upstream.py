@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import socket
 import ssl
 import time
@@ -36,6 +35,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+
+from heimdall.net import is_loopback
 
 Origin = tuple[str, str, int]
 TimeoutMap = dict[str, float | None]
@@ -63,23 +64,78 @@ def environment_proxy(url: str) -> str | None:
     must keep working on machines that export a proxy."""
     parsed = httpx.URL(url)
     host = parsed.host
-    if host == "localhost" or _is_loopback_ip(host):
+    if is_loopback(host):
         return None
     proxies = urllib.request.getproxies_environment()
     chosen = proxies.get(parsed.scheme) or proxies.get("all")
     if not chosen:
         return None
-    if urllib.request.proxy_bypass_environment(host, proxies):
+    # proxy_bypass() is proxy_bypass_environment() (NO_PROXY) whenever the environment names a
+    # proxy, as it does here, on every platform; typeshed only declares the former.
+    if urllib.request.proxy_bypass(host):
         return None
     return chosen
 
 
-def _is_loopback_ip(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
+class Upstream:
+    """The upstream base URL and the pooled keep-alive connections to it, opened on first use."""
+
+    def __init__(self, base_url: str, *, connect_timeout_s: float, read_timeout_s: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeouts: TimeoutMap = {
+            "connect": connect_timeout_s,
+            "read": read_timeout_s,
+            "write": 60.0,
+            "pool": 60.0,
+        }
+        self._transport: httpx.AsyncBaseTransport | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """What the relay calls directly: the client layer above it (cookies, auth flows,
+        redirects, hooks) is unused there and costs ~0.1 ms a request."""
+        if self._transport is None:
+            proxy_url = environment_proxy(self.base_url)
+            if proxy_url is None:
+                # ~0.5 ms less per request than httpcore (see the module docstring); TLS like
+                # httpx's default, SSL_CERT_FILE / SSL_CERT_DIR included.
+                self._transport = FastHTTPTransport(
+                    max_connections=512, max_keepalive_connections=128, keepalive_expiry=60
+                )
+            else:
+                # HTTPS_PROXY / HTTP_PROXY / ALL_PROXY applies to the upstream (NO_PROXY aside):
+                # the fast transport does not speak to proxies, so httpx's own transport does.
+                self._transport = httpx.AsyncHTTPTransport(
+                    limits=httpx.Limits(
+                        max_connections=512, max_keepalive_connections=128, keepalive_expiry=60
+                    ),
+                    trust_env=True,  # SSL_CERT_FILE / SSL_CERT_DIR for corporate CAs
+                    proxy=proxy_url,
+                    retries=0,
+                )
+        return self._transport
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """For the gateway's own (rare) upstream calls, sharing the relay's connection pool."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self.transport,
+                timeout=httpx.Timeout(**self.timeouts),
+                follow_redirects=False,
+                trust_env=False,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport = None
 
 class _Connection:
     """One HTTP/1.1 connection with its own read buffer, so the transport always knows whether

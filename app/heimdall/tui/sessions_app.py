@@ -413,7 +413,7 @@ def build_tui_app(args: object, config: Config) -> TuiApp:
     kind = config.gateway.kind
     handle = None
     if kind == "embedded" or (kind == "auto" and not config.gateway.url):
-        from heimdall.server.launcher import ensure_embedded_gateway
+        from heimdall.gateways.embedded import ensure_embedded_gateway
 
         handle = ensure_embedded_gateway(config)
         config.gateway.kind = "embedded"
