@@ -311,9 +311,9 @@ def rendered(view: TerminalView) -> str:
 
 
 async def test_no_frame_is_painted_inside_a_synchronized_update(monkeypatch) -> None:
-    import heimdall.tui.widgets.terminal_view as terminal_view
+    from heimdall.sessions import clocks
 
-    monkeypatch.setattr(terminal_view, "SYNC_TIMEOUT", 30.0)  # only ?2026l may end the hold
+    monkeypatch.setattr(clocks, "SYNC_TIMEOUT", 30.0)  # only ?2026l may end the hold
     app = make_app(probe_tab("--print", "BEFORE", "--stay"))
     async with app.run_test(size=SIZE) as pilot:
         view = app.active_tab
@@ -330,9 +330,9 @@ async def test_no_frame_is_painted_inside_a_synchronized_update(monkeypatch) -> 
 async def test_a_synchronized_update_that_never_ends_is_shown_after_the_timeout(
     monkeypatch,
 ) -> None:
-    import heimdall.tui.widgets.terminal_view as terminal_view
+    from heimdall.sessions import clocks
 
-    monkeypatch.setattr(terminal_view, "SYNC_TIMEOUT", 0.05)
+    monkeypatch.setattr(clocks, "SYNC_TIMEOUT", 0.05)
     app = make_app(probe_tab("--stay"))
     async with app.run_test(size=SIZE) as pilot:
         view = app.active_tab
