@@ -21,12 +21,9 @@ Design (terminal reference §9, measured there):
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
-import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -43,6 +40,8 @@ from heimdall.process.pty import ExitStatus, PtySession
 from heimdall.sessions.activity import Activity, ActivityTracker, claude_config_dir
 from heimdall.sessions.clocks import ActivityClock, FrameClock, next_on_grid
 from heimdall.terminal import Bell, Notify, Terminal, TerminalEvent, TitleChanged
+from heimdall.terminal.search import SearchState
+from heimdall.terminal.search import find as find_text
 from heimdall.tui.messages import (
     TabBell,
     TabExited,
@@ -90,23 +89,6 @@ CURRENT_MATCH_STYLE = Style(bgcolor="dark_orange", color="black", bold=True)
 
 GENERIC_TITLES = frozenset({"", "Claude Code"})
 """Titles that say nothing about the task (Claude Code's title before its first turn)."""
-
-
-@dataclass
-class SearchState:
-    """Matches of the current scrollback search, as (line index, start column, end column)."""
-
-    query: str
-    matches: list[tuple[int, int, int]]
-    current: int = -1
-    dropped: int = 0
-    """The terminal's `lines_dropped` when scanned: line indices shift down as history is dropped."""
-    by_line: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
-    """line index -> [(match number, start, end)], so drawing a row never scans every match."""
-
-    def __post_init__(self) -> None:
-        for number, (index, start, end) in enumerate(self.matches):
-            self.by_line.setdefault(index, []).append((number, start, end))
 
 
 class TerminalView(Widget, can_focus=True):
@@ -601,8 +583,7 @@ class TerminalView(Widget, can_focus=True):
         line_index: int | None = None
         if self.search is not None and self.search.matches:
             line_index = self.terminal.line_index_of_view_row(y, self.history_offset)
-            scanned_index = line_index + self.terminal.lines_dropped - self.search.dropped
-            for number, start, end in self.search.by_line.get(scanned_index, ()):
+            for number, start, end in self.search.on_line(line_index, self.terminal.lines_dropped):
                 style = CURRENT_MATCH_STYLE if number == self.search.current else MATCH_STYLE
                 strip = _restyle(strip, start, end, style)
         if self._selection is not None:
@@ -745,52 +726,13 @@ class TerminalView(Widget, can_focus=True):
         if not query:
             self.clear_search()
             return False
-        if self.search is None or self.search.query != query:
-            self.search = SearchState(query, self._scan(query), dropped=self.terminal.lines_dropped)
-        elif self.search.dropped != self.terminal.lines_dropped:
-            self.search = self._rescan(self.search, older=older)
-        matches = self.search.matches
-        if not matches:
+        self.search = find_text(self.terminal, self.search, query, older=older)
+        if not self.search.matches:
             self._full_rebuild = True
             self._request_frame()
             return False
-        if self.search.current < 0:
-            self.search.current = len(matches) - 1
-        elif older:
-            self.search.current = (self.search.current - 1) % len(matches)
-        else:
-            self.search.current = (self.search.current + 1) % len(matches)
-        self.reveal_line(matches[self.search.current][0])
+        self.reveal_line(self.search.matches[self.search.current][0])
         return True
-
-    def _scan(self, query: str) -> list[tuple[int, int, int]]:
-        flags = 0 if any(ch.isupper() for ch in query) else re.IGNORECASE
-        pattern = re.compile(re.escape(query), flags)
-        matches: list[tuple[int, int, int]] = []
-        term = self.terminal
-        for index in range(term.total_lines):
-            text = term.text_line(index)
-            if query.lower() not in text.lower() and flags:
-                continue
-            for found in pattern.finditer(text):
-                start = _cell_offset(text, found.start())
-                end = start + _cell_offset(found.group(0), len(found.group(0)))
-                matches.append((index, start, end))
-        return matches
-
-    def _rescan(self, old: SearchState, *, older: bool) -> SearchState:
-        """Matches again after old history was dropped, stepping on from the same match."""
-        dropped = self.terminal.lines_dropped
-        new = SearchState(old.query, self._scan(old.query), dropped=dropped)
-        if 0 <= old.current < len(old.matches):
-            line, start, end = old.matches[old.current]
-            target = (line - (dropped - old.dropped), start, end)
-            position = bisect.bisect_left(new.matches, target)
-            if position < len(new.matches) and new.matches[position] == target:
-                new.current = position
-            elif new.matches:  # the current match was dropped: step on from where it was
-                new.current = position if older else (position - 1) % len(new.matches)
-        return new
 
     def _shift_selection(self, gone: int) -> None:
         """Follow the selected text after `gone` old lines were dropped; forget it once all gone."""
@@ -972,13 +914,6 @@ def _restyle(strip: Strip, start: int, end: int, style: Style) -> Strip:
     after = parts[2] if len(parts) > 2 else Strip([], 0)
     middle = Strip(Segment.apply_style(list(middle), post_style=style), middle.cell_length)
     return Strip.join([before, middle, after])
-
-
-def _cell_offset(text: str, index: int) -> int:
-    """Cell column of character `index` in `text` (wide characters count two)."""
-    from rich.cells import cell_len
-
-    return cell_len(text[:index])
 
 
 def _cell_slice(text: str, start: int, end: int) -> str:
