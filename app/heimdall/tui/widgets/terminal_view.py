@@ -39,9 +39,10 @@ from heimdall.process.keys import encode_focus, encode_key, encode_mouse, encode
 from heimdall.process.pty import ExitStatus, PtySession
 from heimdall.sessions.activity import Activity, ActivityTracker, claude_config_dir
 from heimdall.sessions.clocks import ActivityClock, FrameClock, next_on_grid
-from heimdall.terminal import Bell, Notify, Terminal, TerminalEvent, TitleChanged
+from heimdall.terminal import Bell, Notify, Terminal, TerminalEvent, TitleChanged, selection
 from heimdall.terminal.search import SearchState
 from heimdall.terminal.search import find as find_text
+from heimdall.terminal.selection import Point, Selection
 from heimdall.tui.messages import (
     TabBell,
     TabExited,
@@ -74,12 +75,7 @@ WHEEL_LINES = 3
 
 MODE_DECCKM = 1
 MODE_CURSOR_VISIBLE = 25
-MODE_MOUSE_X10 = 9
-MODE_MOUSE_CLICK = 1000
-MODE_MOUSE_DRAG = 1002
-MODE_MOUSE_ANY = 1003
 MODE_FOCUS = 1004
-MODE_MOUSE_SGR = 1006
 MODE_PASTE = 2004
 
 CURSOR_STYLE = Style(reverse=True)
@@ -179,7 +175,7 @@ class TerminalView(Widget, can_focus=True):
         self._resize_handle: asyncio.TimerHandle | None = None
         self._resume_handle: asyncio.TimerHandle | None = None
         self._emulator_error_reported = False
-        self._selection: tuple[tuple[int, int], tuple[int, int]] | None = None
+        self._selection: Selection | None = None
         self._selecting = False
         self._mouse_buttons_down: set[int] = set()
         self.on_output_hook: Callable[[bytes], None] | None = None
@@ -589,7 +585,7 @@ class TerminalView(Widget, can_focus=True):
         if self._selection is not None:
             if line_index is None:
                 line_index = self.terminal.line_index_of_view_row(y, self.history_offset)
-            span = self._selection_span(line_index)
+            span = selection.span(self._selection, line_index, self.terminal.cols)
             if span is not None:
                 strip = _restyle(strip, span[0], span[1], SELECTION_STYLE)
         cursor = self.terminal.cursor
@@ -737,13 +733,9 @@ class TerminalView(Widget, can_focus=True):
     def _shift_selection(self, gone: int) -> None:
         """Follow the selected text after `gone` old lines were dropped; forget it once all gone."""
         assert self._selection is not None
-        (l1, c1), (l2, c2) = self._selection
-        l1, l2 = l1 - gone, l2 - gone
-        if l1 < 0 and l2 < 0:
-            self._selection = None
+        self._selection = selection.shift(self._selection, gone)
+        if self._selection is None:
             self._selecting = False
-            return
-        self._selection = ((l1, c1) if l1 >= 0 else (0, 0), (l2, c2) if l2 >= 0 else (0, 0))
 
     def clear_search(self) -> None:
         if self.search is not None:
@@ -768,42 +760,20 @@ class TerminalView(Widget, can_focus=True):
             for y in range(term.rows)
         ]
 
-    def _selection_span(self, line_index: int) -> tuple[int, int] | None:
-        assert self._selection is not None
-        (l1, c1), (l2, c2) = sorted(self._selection)
-        if not l1 <= line_index <= l2:
-            return None
-        start = c1 if line_index == l1 else 0
-        end = c2 + 1 if line_index == l2 else self.terminal.cols
-        return (start, end) if end > start else None
-
     def selected_text(self) -> str:
         if self._selection is None:
             return ""
-        (l1, _), (l2, _) = sorted(self._selection)
-        lines = []
-        for index in range(l1, l2 + 1):
-            span = self._selection_span(index)
-            text = self.terminal.text_line(index)
-            if span is not None:
-                lines.append(_cell_slice(text, span[0], span[1]).rstrip())
-        return "\n".join(lines)
+        return selection.selected_text(self.terminal, self._selection)
 
     # -- mouse ----------------------------------------------------------------------------------
 
-    def _mouse_mode(self) -> int | None:
-        for mode in (MODE_MOUSE_ANY, MODE_MOUSE_DRAG, MODE_MOUSE_CLICK, MODE_MOUSE_X10):
-            if self.terminal.mode(mode):
-                return mode
-        return None
-
     def _forward_mouse(self, kind: str, event: events.MouseEvent, button: int) -> bool:
-        mode = self._mouse_mode()
+        mode = selection.mouse_mode(self.terminal)
         if mode is None or not self.running:
             return False
         if kind == "motion":
             held = bool(self._mouse_buttons_down)
-            if not (mode == MODE_MOUSE_ANY or (mode == MODE_MOUSE_DRAG and held)):
+            if not selection.reports_motion(mode, held):
                 return True  # reporting is on, but not for this motion: swallow it
         self.send(
             encode_mouse(
@@ -814,7 +784,7 @@ class TerminalView(Widget, can_focus=True):
                 shift=event.shift,
                 alt=event.meta,
                 ctrl=event.ctrl,
-                sgr=self.terminal.mode(MODE_MOUSE_SGR),
+                sgr=self.terminal.mode(selection.MODE_MOUSE_SGR),
             )
         )
         return True
@@ -838,7 +808,7 @@ class TerminalView(Widget, can_focus=True):
     def on_mouse_up(self, event: events.MouseUp) -> None:
         event.stop()
         button = _button_index(event.button)
-        if self._mouse_mode() is not None and self.running:
+        if selection.mouse_mode(self.terminal) is not None and self.running:
             self._forward_mouse("release", event, button)
             self._mouse_buttons_down.discard(button)
             return
@@ -857,7 +827,7 @@ class TerminalView(Widget, can_focus=True):
                 self.app.notify(f"Copied {len(text)} characters", timeout=2)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        if self._mouse_mode() is not None and self.running:
+        if selection.mouse_mode(self.terminal) is not None and self.running:
             button = next(iter(self._mouse_buttons_down), 3)
             self._forward_mouse("motion", event, button)
             return
@@ -885,11 +855,8 @@ class TerminalView(Widget, can_focus=True):
             return
         self.scroll_by(lines)
 
-    def _point(self, event: events.MouseEvent) -> tuple[int, int]:
-        y = min(max(event.y, 0), self.terminal.rows - 1)
-        x = min(max(event.x, 0), self.terminal.cols - 1)
-        return (self.terminal.line_index_of_view_row(y, self.history_offset), x)
-
+    def _point(self, event: events.MouseEvent) -> Point:
+        return selection.point_at(self.terminal, event.x, event.y, self.history_offset)
 
 def is_trickle(size: int, seconds_since_last_read: float) -> bool:
     """A hidden tab's read that may wait for the next batch: small, and not part of a flood."""
@@ -914,19 +881,3 @@ def _restyle(strip: Strip, start: int, end: int, style: Style) -> Strip:
     after = parts[2] if len(parts) > 2 else Strip([], 0)
     middle = Strip(Segment.apply_style(list(middle), post_style=style), middle.cell_length)
     return Strip.join([before, middle, after])
-
-
-def _cell_slice(text: str, start: int, end: int) -> str:
-    from rich.cells import get_character_cell_size
-
-    out = []
-    column = 0
-    for char in text:
-        width = get_character_cell_size(char)
-        if column >= end:
-            break
-        if column >= start:
-            out.append(char)
-        column += width
-    return "".join(out)
-
