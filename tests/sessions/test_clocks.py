@@ -33,10 +33,14 @@ class FakeView:
         self.has_focus = True
         self.is_attached = True
         self.last_frame_at = 0.0
-        self.last_output_at = 0.0
-        self.bytes_since_frame = 0
-        self.sync_started_at: float | None = None
         self.flushed = 0
+
+        class Stats:
+            last_output_at = 0.0
+            bytes_since_frame = 0
+            sync_started_at: float | None = None
+
+        self.session = Stats()
 
         class Term:
             in_sync_update = False
@@ -54,23 +58,23 @@ async def test_frame_clock_keeps_no_timer_that_would_wake_for_nothing() -> None:
     view = FakeView()
     # Inside a ?2026 update: the frame waits for its end, at most SYNC_TIMEOUT.
     view.terminal.in_sync_update = True
-    view.sync_started_at = loop.time()
+    view.session.sync_started_at = loop.time()
     clock.request(view)
     assert clock._handle is not None
-    assert clock._due_at == pytest.approx(view.sync_started_at + SYNC_TIMEOUT)
+    assert clock._due_at == pytest.approx(view.session.sync_started_at + SYNC_TIMEOUT)
     # The update ends and its frame is taken at once: the timeout timer has nothing left to do.
     view.terminal.in_sync_update = False
-    view.sync_started_at = None
+    view.session.sync_started_at = None
     clock.flush_now(view)
     assert view.flushed == 1 and clock._handle is None
     # The next update starts later: the timer follows it instead of firing early for nothing.
     view.terminal.in_sync_update = True
-    view.sync_started_at = loop.time()
+    view.session.sync_started_at = loop.time()
     clock.request(view)
     first = clock._due_at
-    view.sync_started_at = loop.time() + 0.05
+    view.session.sync_started_at = loop.time() + 0.05
     clock.request(view)
-    assert clock._due_at == pytest.approx(view.sync_started_at + SYNC_TIMEOUT)
+    assert clock._due_at == pytest.approx(view.session.sync_started_at + SYNC_TIMEOUT)
     assert first is not None and clock._due_at > first
     clock.discard(view)  # the tab closed
     assert clock._handle is None
@@ -81,20 +85,20 @@ async def test_frame_clock_does_not_rearm_on_every_read_of_a_flood() -> None:
     clock = FrameClock(60, 20)
     view = FakeView()
     view.last_frame_at = loop.time()
-    view.bytes_since_frame = FLOOD_BYTES_PER_FRAME + 1
-    view.last_output_at = loop.time()
+    view.session.bytes_since_frame = FLOOD_BYTES_PER_FRAME + 1
+    view.session.last_output_at = loop.time()
     clock.request(view)
     handle, due = clock._handle, clock._due_at
     assert handle is not None and due is not None
     # Every read of the flood moves its quiet-time frame later; the armed timer stays.
     for _ in range(50):
-        view.last_output_at += 0.0005  # stays before the flood's slow frame (1/15 s)
+        view.session.last_output_at += 0.0005  # stays before the flood's slow frame (1/15 s)
         clock.request(view)
     assert clock._handle is handle
     # It fires early, finds nothing due, and re-arms once at the frame's real time.
     await asyncio.sleep(max(0.0, due - loop.time()) + 0.005)
     assert view.flushed == 0
-    assert clock._due_at == pytest.approx(view.last_output_at + FLOOD_QUIET, abs=1e-6)
+    assert clock._due_at == pytest.approx(view.session.last_output_at + FLOOD_QUIET, abs=1e-6)
     # Once output pauses, the flood's final frame is drawn.
     assert clock._due_at is not None
     await asyncio.sleep(max(0.0, clock._due_at - loop.time()) + 0.01)

@@ -12,27 +12,15 @@ import select
 import sys
 
 import pytest
+from heimdall.sessions import terminal_session
 from heimdall.sessions.activity import Activity
-from heimdall.tui.widgets import terminal_view
-from heimdall.tui.widgets.terminal_view import (
-    HIDDEN_FLOOD_BYTES,
-    HIDDEN_FLOOD_RATE,
-    TerminalView,
-    is_trickle,
-)
+from heimdall.tui.widgets.terminal_view import TerminalView
 
 from tests.children.harness import argv_tab, make_app, probe_tab, screen_text, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
 SIZE = (100, 30)
-
-
-def test_trickle_or_flood() -> None:
-    assert is_trickle(512, 0.05)  # Claude Code streaming: 10 KB/s
-    assert is_trickle(5_000, 0.5)  # a half-second batch of it
-    assert not is_trickle(HIDDEN_FLOOD_BYTES, 1.0)  # the kernel buffer may be filling up
-    assert not is_trickle(4_096, 4_096 / HIDDEN_FLOOD_RATE / 4)  # a build: keep up with it
 
 
 def _pending(view: TerminalView) -> bool:
@@ -48,7 +36,7 @@ def echoed_b(view: TerminalView) -> bool:
 
 async def test_hidden_tab_is_up_to_date_the_moment_it_is_shown(monkeypatch) -> None:
     # A long batching interval: the child's reply certainly waits in the kernel when we switch.
-    monkeypatch.setattr(terminal_view, "HIDDEN_READ_INTERVAL", 60.0)
+    monkeypatch.setattr(terminal_session, "HIDDEN_READ_INTERVAL", 60.0)
     app = make_app(probe_tab("--echo"), probe_tab("--stay"))
     async with app.run_test(size=SIZE) as pilot:
         hidden, _front = app.tabs
@@ -82,7 +70,7 @@ HANDSHAKE = [
 
 async def test_hidden_tab_answers_a_starting_childs_queries_without_batching(monkeypatch) -> None:
     # With reads batched, each answer would wait for the next batch: a minute here.
-    monkeypatch.setattr(terminal_view, "HIDDEN_READ_INTERVAL", 60.0)
+    monkeypatch.setattr(terminal_session, "HIDDEN_READ_INTERVAL", 60.0)
     app = make_app(argv_tab(HANDSHAKE), probe_tab("--stay"))
     async with app.run_test(size=SIZE) as pilot:
         hidden, _front = app.tabs

@@ -36,6 +36,15 @@ def next_on_grid(now: float, period: float, min_gap: float) -> float:
     return (int((now + min_gap) / period) + 1) * period
 
 
+class OutputStats(Protocol):
+    """What the frame clock reads of a view's session (a `TerminalSession`)."""
+
+    bytes_since_frame: int
+    last_output_at: float
+    sync_started_at: float | None
+    """Loop time the child's current ?2026 synchronized update started; None outside one."""
+
+
 class SyncState(Protocol):
     @property
     def in_sync_update(self) -> bool: ...
@@ -46,10 +55,6 @@ class FrameTarget(Protocol):
 
     shown: bool
     last_frame_at: float
-    bytes_since_frame: int
-    last_output_at: float
-    sync_started_at: float | None
-    """Loop time the child's current ?2026 synchronized update started; None outside one."""
 
     @property
     def has_focus(self) -> bool: ...
@@ -59,6 +64,9 @@ class FrameTarget(Protocol):
 
     @property
     def terminal(self) -> SyncState: ...
+
+    @property
+    def session(self) -> OutputStats: ...
 
     def flush_frame(self, now: float | None = None) -> None: ...
 
@@ -143,7 +151,7 @@ class FrameClock:
 
     def _interval(self, view: FrameTarget) -> float:
         fps = self.max_fps if view.has_focus else self.background_fps
-        if view.bytes_since_frame > FLOOD_BYTES_PER_FRAME:
+        if view.session.bytes_since_frame > FLOOD_BYTES_PER_FRAME:
             # A flood (`cat big.log`, a build): nobody reads 60 frames a second of it, and each
             # full-screen frame costs more than parsing the bytes behind it.
             fps = min(fps, FLOOD_FPS)
@@ -151,15 +159,16 @@ class FrameClock:
 
     def _due(self, view: FrameTarget, now: float) -> float:
         due = view.last_frame_at + self._interval(view)
-        if view.bytes_since_frame > FLOOD_BYTES_PER_FRAME:
+        stats = view.session
+        if stats.bytes_since_frame > FLOOD_BYTES_PER_FRAME:
             # The flood may be over (the build finished): once output pauses for FLOOD_QUIET,
             # show its last screen at the normal pace instead of waiting out the slow interval.
             fps = self.max_fps if view.has_focus else self.background_fps
-            quiet = max(view.last_output_at + FLOOD_QUIET, view.last_frame_at + 1.0 / fps)
+            quiet = max(stats.last_output_at + FLOOD_QUIET, view.last_frame_at + 1.0 / fps)
             due = min(due, quiet)
-        if view.sync_started_at is not None:
+        if stats.sync_started_at is not None:
             # Inside ?2026: wait for the end of the update, at most SYNC_TIMEOUT.
-            due = max(due, view.sync_started_at + SYNC_TIMEOUT)
+            due = max(due, stats.sync_started_at + SYNC_TIMEOUT)
         return max(due, now)
 
     def _schedule(self) -> None:
@@ -186,7 +195,7 @@ class FrameClock:
         self._handle = loop.call_at(due, self._tick)
 
     def _flooding(self) -> bool:
-        return any(view.bytes_since_frame > FLOOD_BYTES_PER_FRAME for view in self._pending)
+        return any(view.session.bytes_since_frame > FLOOD_BYTES_PER_FRAME for view in self._pending)
 
     def _tick(self) -> None:
         self._handle = None
