@@ -235,6 +235,23 @@ async def test_a_hidden_trickle_waits_in_the_kernel_and_is_read_the_moment_it_is
     await session.close()
 
 
+async def test_a_hidden_flood_is_read_at_full_speed(monkeypatch) -> None:
+    monkeypatch.setattr(terminal_session, "HIDDEN_READ_INTERVAL", 1.0)
+    flood = "head -c 131072 /dev/zero | tr '\\0' x; echo; echo FLOOD-DONE; exec sleep 60"
+    session, _ = make(sh(f"sleep 0.2; {flood}"))
+    session.hide()
+    session.start()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    # The flood's first read, after a quiet start, may wait for the grid (one interval); the
+    # rest comes fast enough to be read at once. Batched, 128 KB would take 6+ intervals: the
+    # kernel holds only ~14-20 KB.
+    await wait_until(lambda: "FLOOD-DONE" in screen(session), "flood parsed")
+    assert loop.time() - started < 4.0
+    assert session.bytes_received > 131072
+    await session.close()
+
+
 async def test_a_hidden_childs_queries_are_answered_without_batching(monkeypatch) -> None:
     monkeypatch.setattr(terminal_session, "HIDDEN_READ_INTERVAL", 60.0)
     handshake = (
@@ -328,3 +345,21 @@ async def test_a_session_nobody_shows_runs_with_the_default_listener() -> None:
     await wait_until(lambda: session.exit_status is not None, "exit")
     assert "done" in screen(session) and session.label == "quiet"
     assert session.state is Activity.EXITED
+
+
+async def test_a_hidden_trickle_is_read_in_one_batch_per_turn_of_the_grid(monkeypatch) -> None:
+    monkeypatch.setattr(terminal_session, "HIDDEN_READ_INTERVAL", 0.2)
+    session, _ = make(probe_argv("--echo"))
+    session.start()
+    await wait_until(lambda: "READY:" in screen(session), "READY")
+    session.hide()
+    session.send(b"a")
+    await wait_until(lambda: session.pty is not None and not session.pty._reading, "paused reads")
+    session.send(b"b")
+    await wait_until(lambda: "IN:62" in screen(session), "the batch read on the grid")
+    # A small batch: still a trickle, so reading stays paused until the next turn.
+    assert session.pty is not None and not session.pty._reading
+    assert session._resume_handle is not None
+    await asyncio.sleep(0.5)  # a turn with nothing to read: wait for output instead
+    assert session.pty._reading and session._resume_handle is None
+    await session.close()

@@ -196,6 +196,8 @@ class TerminalSession:
         """Benchmarks and tests may observe the raw stream; None in normal use."""
         self._last_read_at = 0.0
         self._replied = False  # the emulator answered a query in the output being processed
+        self._answered = False  # ...in the batch being read (sticky while `_batching`)
+        self._batching = False
         self._resize_handle: asyncio.TimerHandle | None = None
         self._resume_handle: asyncio.TimerHandle | None = None
         self._emulator_error_reported = False
@@ -365,20 +367,44 @@ class TerminalSession:
             return
         self._feed(data, now)
         # A child that just asked the terminal something (DA1, cursor position... at startup)
-        # waits for the answer and asks more: keep reading it at full speed.
-        if self.pty is not None and not self._replied and is_trickle(len(data), since):
+        # waits for the answer and asks more: keep reading it at full speed. (A batch read on
+        # the grid decides once, on all it read: see _resume_reading.)
+        if self.pty is not None and not self._batching and not self._replied and is_trickle(len(data), since):
             # Hidden and trickling (an agent streaming its answer): gather output in the
             # kernel for a while and parse it in one go. Floods keep reading at full speed.
             self.pty.pause_reading()
             if self._resume_handle is not None:  # output delivered at exit, while paused
                 self._resume_handle.cancel()
-            due = next_on_grid(now, HIDDEN_READ_INTERVAL, HIDDEN_READ_INTERVAL / 2)
-            self._resume_handle = asyncio.get_running_loop().call_at(due, self._resume_reading)
+            self._pause_until_grid(now)
+
+    def _pause_until_grid(self, now: float) -> None:
+        due = next_on_grid(now, HIDDEN_READ_INTERVAL, HIDDEN_READ_INTERVAL / 2)
+        self._resume_handle = asyncio.get_running_loop().call_at(due, self._resume_reading)
 
     def _resume_reading(self) -> None:
+        """The grid's turn: parse what gathered in the kernel in one go, then decide on all of it.
+
+        The kernel hands out ~4 KiB per read, so one read after a pause always looks like a
+        trickle; deciding on the batch tells a flood (the kernel's buffer near full, the child
+        blocked: read at full speed) from a trickle (stay paused until the next turn)."""
         self._resume_handle = None
-        if self.pty is not None:
-            self.pty.resume_reading()
+        pty = self.pty
+        if pty is None:
+            return
+        if self.shown:
+            pty.resume_reading()
+            return
+        self._batching, self._answered = True, False
+        try:
+            got = pty.drain(HIDDEN_FLOOD_BYTES)
+        finally:
+            self._batching = False
+        if got >= HIDDEN_FLOOD_BYTES or not got or self._answered:
+            # A flood, a child waiting for our answers, or nothing yet: wait for output at full
+            # speed (an idle hidden tab has no timer).
+            pty.resume_reading()
+        else:
+            self._pause_until_grid(asyncio.get_running_loop().time())
 
     def _feed(self, data: bytes, now: float) -> None:
         self.bytes_received += len(data)
@@ -426,7 +452,7 @@ class TerminalSession:
         self._listener.session_emulator_error(exc)
 
     def _on_terminal_reply(self, data: bytes) -> None:
-        self._replied = True
+        self._replied = self._answered = True
         if self.pty is not None:
             self.pty.write(data)
 
