@@ -311,33 +311,33 @@ def rendered(view: TerminalView) -> str:
 
 
 async def test_no_frame_is_painted_inside_a_synchronized_update(monkeypatch) -> None:
-    import heimdall.tui.widgets.terminal_view as terminal_view
+    from heimdall.sessions import clocks
 
-    monkeypatch.setattr(terminal_view, "SYNC_TIMEOUT", 30.0)  # only ?2026l may end the hold
+    monkeypatch.setattr(clocks, "SYNC_TIMEOUT", 30.0)  # only ?2026l may end the hold
     app = make_app(probe_tab("--print", "BEFORE", "--stay"))
     async with app.run_test(size=SIZE) as pilot:
         view = app.active_tab
         await started(pilot, view, "BEFORE")
         await wait_until(pilot, lambda: "BEFORE" in rendered(view), what="first frame")
-        view._on_pty_output(b"\x1b[?2026h\r\nHALF-DRAWN")
+        view.session.receive(b"\x1b[?2026h\r\nHALF-DRAWN")
         await pilot.pause(0.2)
         assert "HALF-DRAWN" in screen_text(view)  # parsed...
         assert "HALF-DRAWN" not in rendered(view)  # ...but not painted
-        view._on_pty_output(b" COMPLETE\x1b[?2026l")
+        view.session.receive(b" COMPLETE\x1b[?2026l")
         await wait_until(pilot, lambda: "HALF-DRAWN COMPLETE" in rendered(view), what="frame")
 
 
 async def test_a_synchronized_update_that_never_ends_is_shown_after_the_timeout(
     monkeypatch,
 ) -> None:
-    import heimdall.tui.widgets.terminal_view as terminal_view
+    from heimdall.sessions import clocks
 
-    monkeypatch.setattr(terminal_view, "SYNC_TIMEOUT", 0.05)
+    monkeypatch.setattr(clocks, "SYNC_TIMEOUT", 0.05)
     app = make_app(probe_tab("--stay"))
     async with app.run_test(size=SIZE) as pilot:
         view = app.active_tab
         await started(pilot, view)
-        view._on_pty_output(b"\x1b[?2026h\r\nNEVER-CLOSED")
+        view.session.receive(b"\x1b[?2026h\r\nNEVER-CLOSED")
         await wait_until(pilot, lambda: "NEVER-CLOSED" in rendered(view), what="timed-out frame")
 
 
@@ -355,7 +355,7 @@ async def test_an_emulator_failure_is_reported_and_the_tab_keeps_working(monkeyp
             real_feed(data)
 
         monkeypatch.setattr(view.terminal, "feed", broken_feed)
-        view._on_pty_output(b"BOOM")
+        view.session.receive(b"BOOM")
         await pilot.press("k")
         await expect_bytes(pilot, log, b"k")
         assert app.is_running and view.running

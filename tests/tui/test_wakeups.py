@@ -12,36 +12,15 @@ import select
 import sys
 
 import pytest
+from heimdall.sessions import terminal_session
 from heimdall.sessions.activity import Activity
-from heimdall.tui.widgets import terminal_view
-from heimdall.tui.widgets.terminal_view import (
-    HIDDEN_FLOOD_BYTES,
-    HIDDEN_FLOOD_RATE,
-    TerminalView,
-    is_trickle,
-    next_on_grid,
-)
+from heimdall.tui.widgets.terminal_view import TerminalView
 
 from tests.children.harness import argv_tab, make_app, probe_tab, screen_text, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
 SIZE = (100, 30)
-
-
-def test_next_on_grid_lands_on_a_multiple_at_least_the_gap_away() -> None:
-    assert next_on_grid(10.0, 0.5, 0.25) == 10.5
-    assert next_on_grid(10.3, 0.5, 0.25) == 11.0  # 10.5 is too close
-    assert next_on_grid(10.24, 0.5, 0.25) == 10.5
-    # Two tabs pausing at different moments resume in the same wake-up.
-    assert next_on_grid(7.31, 0.5, 0.25) == next_on_grid(7.49, 0.5, 0.25) == 8.0
-
-
-def test_trickle_or_flood() -> None:
-    assert is_trickle(512, 0.05)  # Claude Code streaming: 10 KB/s
-    assert is_trickle(5_000, 0.5)  # a half-second batch of it
-    assert not is_trickle(HIDDEN_FLOOD_BYTES, 1.0)  # the kernel buffer may be filling up
-    assert not is_trickle(4_096, 4_096 / HIDDEN_FLOOD_RATE / 4)  # a build: keep up with it
 
 
 def _pending(view: TerminalView) -> bool:
@@ -57,7 +36,7 @@ def echoed_b(view: TerminalView) -> bool:
 
 async def test_hidden_tab_is_up_to_date_the_moment_it_is_shown(monkeypatch) -> None:
     # A long batching interval: the child's reply certainly waits in the kernel when we switch.
-    monkeypatch.setattr(terminal_view, "HIDDEN_READ_INTERVAL", 60.0)
+    monkeypatch.setattr(terminal_session, "HIDDEN_READ_INTERVAL", 60.0)
     app = make_app(probe_tab("--echo"), probe_tab("--stay"))
     async with app.run_test(size=SIZE) as pilot:
         hidden, _front = app.tabs
@@ -91,7 +70,7 @@ HANDSHAKE = [
 
 async def test_hidden_tab_answers_a_starting_childs_queries_without_batching(monkeypatch) -> None:
     # With reads batched, each answer would wait for the next batch: a minute here.
-    monkeypatch.setattr(terminal_view, "HIDDEN_READ_INTERVAL", 60.0)
+    monkeypatch.setattr(terminal_session, "HIDDEN_READ_INTERVAL", 60.0)
     app = make_app(argv_tab(HANDSHAKE), probe_tab("--stay"))
     async with app.run_test(size=SIZE) as pilot:
         hidden, _front = app.tabs
@@ -155,61 +134,6 @@ async def test_claude_tabs_keep_the_status_file_poll(tmp_path) -> None:
         assert view.needs_poll()
 
 
-class FakeView:
-    """What FrameClock reads of a TerminalView."""
-
-    def __init__(self) -> None:
-        self.shown = True
-        self.has_focus = True
-        self.is_attached = True
-        self.last_frame_at = 0.0
-        self.last_output_at = 0.0
-        self.bytes_since_frame = 0
-        self.sync_started_at: float | None = None
-        self.flushed = 0
-
-        class Term:
-            in_sync_update = False
-
-        self.terminal = Term()
-
-    def flush_frame(self, now: float | None = None) -> None:
-        self.flushed += 1
-        self.last_frame_at = now or 0.0
-
-
-async def test_frame_clock_keeps_no_timer_that_would_wake_for_nothing() -> None:
-    import asyncio
-
-    from heimdall.tui.widgets.terminal_view import SYNC_TIMEOUT, FrameClock
-
-    loop = asyncio.get_running_loop()
-    clock = FrameClock(60, 20)
-    view = FakeView()
-    # Inside a ?2026 update: the frame waits for its end, at most SYNC_TIMEOUT.
-    view.terminal.in_sync_update = True
-    view.sync_started_at = loop.time()
-    clock.request(view)  # type: ignore[arg-type]
-    assert clock._handle is not None
-    assert clock._due_at == pytest.approx(view.sync_started_at + SYNC_TIMEOUT)
-    # The update ends and its frame is taken at once: the timeout timer has nothing left to do.
-    view.terminal.in_sync_update = False
-    view.sync_started_at = None
-    clock.flush_now(view)  # type: ignore[arg-type]
-    assert view.flushed == 1 and clock._handle is None
-    # The next update starts later: the timer follows it instead of firing early for nothing.
-    view.terminal.in_sync_update = True
-    view.sync_started_at = loop.time()
-    clock.request(view)  # type: ignore[arg-type]
-    first = clock._due_at
-    view.sync_started_at = loop.time() + 0.05
-    clock.request(view)  # type: ignore[arg-type]
-    assert clock._due_at == pytest.approx(view.sync_started_at + SYNC_TIMEOUT)
-    assert first is not None and clock._due_at > first
-    clock.discard(view)  # type: ignore[arg-type]  (the tab closed)
-    assert clock._handle is None
-
-
 async def test_title_changes_are_coalesced_into_few_tab_bar_redraws(monkeypatch) -> None:
     from heimdall.tui.messages import TabTitleChanged
     from heimdall.tui.widgets.session_tabs import SessionTabs
@@ -235,31 +159,3 @@ async def test_title_changes_are_coalesced_into_few_tab_bar_redraws(monkeypatch)
         assert label is not None
         await wait_until(pilot, lambda: "step 49" in str(label.render()), what="last title shown")
         assert len(redraws) == 1
-
-
-async def test_frame_clock_does_not_rearm_on_every_read_of_a_flood() -> None:
-    import asyncio
-
-    from heimdall.tui.widgets.terminal_view import FLOOD_BYTES_PER_FRAME, FLOOD_QUIET, FrameClock
-
-    loop = asyncio.get_running_loop()
-    clock = FrameClock(60, 20)
-    view = FakeView()
-    view.last_frame_at = loop.time()
-    view.bytes_since_frame = FLOOD_BYTES_PER_FRAME + 1
-    view.last_output_at = loop.time()
-    clock.request(view)  # type: ignore[arg-type]
-    handle, due = clock._handle, clock._due_at
-    assert handle is not None and due is not None
-    # Every read of the flood moves its quiet-time frame later; the armed timer stays.
-    for _ in range(50):
-        view.last_output_at += 0.0005  # stays before the flood's slow frame (1/15 s)
-        clock.request(view)  # type: ignore[arg-type]
-    assert clock._handle is handle
-    # It fires early, finds nothing due, and re-arms once at the frame's real time.
-    await asyncio.sleep(max(0.0, due - loop.time()) + 0.005)
-    assert view.flushed == 0
-    assert clock._due_at == pytest.approx(view.last_output_at + FLOOD_QUIET, abs=1e-6)
-    # Once output pauses, the flood's final frame is drawn.
-    await asyncio.sleep(max(0.0, clock._due_at - loop.time()) + 0.01)
-    assert view.flushed == 1

@@ -1,48 +1,48 @@
-"""TerminalView: one child program in a PTY, emulated by `heimdall.terminal` and drawn with the Line API.
+"""TerminalView: a `TerminalSession` drawn with Textual's Line API, and the keys and mouse sent to it.
 
-Design (terminal reference §9, measured there):
+The session (`heimdall.sessions.terminal_session`) owns the child, the emulator and the activity
+badge, and calls this widget's `session_*` methods as things happen; the widget draws frames,
+encodes input, and turns the session's news into `Tab*` messages for the app.
 
-- **Read path.** The PTY's bytes are fed to the emulator as they arrive (every byte parsed, even
-  for hidden tabs); the widget only notes that it is dirty and asks the shared `FrameClock` for a
-  frame.
-- **One shared, on-demand frame clock** for every view: no timer exists while nothing is dirty,
-  dirty views flush together, the focused view at most `max_fps` times a second and others at
-  `background_fps`. Hidden views build nothing and rebuild every row once when shown.
-- **Snapshots.** A frame takes the emulator's dirty rows (plus the old and new cursor rows) and
-  rebuilds only their `Strip`s, so the cache always holds the last consistent frame;
-  `render_line` just returns cached strips (plus cursor, selection and search highlights).
-- **Synchronized output (?2026).** No frame is taken while the child is inside a synchronized
-  update, for at most `SYNC_TIMEOUT`, so a half-drawn screen is never shown.
-- **Input.** Keys, pastes, focus and mouse are encoded by `heimdall.process.keys` in whatever the child
-  asked for (DECCKM, bracketed paste, focus events, SGR mouse); with mouse reporting off, the wheel
-  scrolls our scrollback and a drag selects text that is copied to the clipboard.
+- **Frames** (docs/terminal.md, Read path and frames). New output only marks the view dirty and
+  asks the app's shared `FrameClock` for a frame. A frame takes the emulator's dirty rows (plus
+  the old and new cursor rows) and rebuilds only their `Strip`s, so the cache always holds the
+  last consistent frame; `render_line` just returns cached strips (plus cursor, selection and
+  search highlights).
+- **Hidden tabs** (docs/terminal.md, Hidden tabs). A hidden view builds nothing and rebuilds
+  every row once when shown.
+- **Synchronized output** (docs/terminal.md, Synchronized output). No frame is taken while the
+  child is inside a ?2026 update, for at most `SYNC_TIMEOUT`, so a half-drawn screen is never shown.
+- **Input** (docs/terminal.md, Input encoding). Keys, pastes, focus and mouse are encoded by
+  `heimdall.process.keys` in whatever the child asked for (DECCKM, bracketed paste, focus events,
+  SGR mouse); with mouse reporting off, the wheel scrolls our scrollback and a drag selects text
+  (`heimdall.terminal.selection`) that is copied to the clipboard.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
-import re
-import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from heimdall.claude.settings import claude_config_dir
 from heimdall.process.keys import encode_focus, encode_key, encode_mouse, encode_paste
 from heimdall.process.pty import ExitStatus, PtySession
 from heimdall.sessions.activity import Activity, ActivityTracker
-from heimdall.terminal import Bell, Notify, Terminal, TerminalEvent, TitleChanged
+from heimdall.sessions.clocks import ActivityClock, FrameClock
+from heimdall.sessions.terminal_session import TerminalSession
+from heimdall.terminal import selection
+from heimdall.terminal.search import SearchState
+from heimdall.terminal.search import find as find_text
+from heimdall.terminal.selection import Point, Selection
 from heimdall.tui.messages import (
     TabBell,
     TabExited,
@@ -54,42 +54,15 @@ from heimdall.tui.messages import (
 if TYPE_CHECKING:
     from heimdall.process.launch import AgentLaunch
 
-SYNC_TIMEOUT = 0.150
-"""Longest we hold frames back while the child is inside a ?2026 synchronized update."""
-FLOOD_BYTES_PER_FRAME = 32_768
-"""More output than this between two frames means a flood: frames slow to FLOOD_FPS."""
-FLOOD_FPS = 15
-"""Measured (bench/terminal.py, SGR full-screen stream): 30 -> 15 fps halves the app's CPU per
-MB; a full-screen frame of fresh styles costs ~25 ms, more than parsing the bytes behind it."""
-FLOOD_QUIET = 0.020
-"""A flood whose output has paused this long is over: its final frame is not held back."""
-SYNC_END = b"\x1b[?2026l"
-HIDDEN_READ_INTERVAL = 0.5
-"""A hidden tab's trickle is read about this often: each wake-up has a fixed cost larger than
-parsing the half-second of output behind it (bench/terminal.py: a hidden streaming tab 0.17-0.34
--> 0.13-0.18 % of a core over the idle app, with 0.25 s and no grid before), and half a second
-is still timely for a background badge or title. Reads land on a shared grid of this period, so
-all hidden tabs (and the activity poll) share one wake-up: 8 hidden streaming tabs wake the app
-4-5 times a second instead of 24."""
-HIDDEN_FLOOD_BYTES = 8_192
-"""A hidden read this big is a flood, read at full speed. The kernel holds only ~14 KB of a
-PTY's output in cooked mode (~20 KB raw) before the child blocks (and Claude Code writes to its
-tty synchronously): at Claude Code's peak of ~11 KB/s a half-second batch stays well under."""
-HIDDEN_FLOOD_RATE = 32_768
-"""...as is output arriving faster than this many bytes a second (a build: keep up with it)."""
-RESIZE_DEBOUNCE = 0.030
-"""A window drag produces a burst of sizes; the child only needs the last one."""
+# The app still imports the clocks from here; their home is heimdall.sessions.clocks.
+__all__ = ["ActivityClock", "FrameClock", "TerminalView"]
+
 WHEEL_LINES = 3
 """Scrollback lines per wheel notch (xterm's default)."""
 
 MODE_DECCKM = 1
 MODE_CURSOR_VISIBLE = 25
-MODE_MOUSE_X10 = 9
-MODE_MOUSE_CLICK = 1000
-MODE_MOUSE_DRAG = 1002
-MODE_MOUSE_ANY = 1003
 MODE_FOCUS = 1004
-MODE_MOUSE_SGR = 1006
 MODE_PASTE = 2004
 
 CURSOR_STYLE = Style(reverse=True)
@@ -98,184 +71,13 @@ MATCH_STYLE = Style(bgcolor="yellow", color="black")
 CURRENT_MATCH_STYLE = Style(bgcolor="dark_orange", color="black", bold=True)
 
 
-
-GENERIC_TITLES = frozenset({"", "Claude Code"})
-"""Titles that say nothing about the task (Claude Code's title before its first turn)."""
-ACTIVITY_POLL_SECONDS = 1.0
-"""Period of the activity poll: Claude Code status files and the decay of "busy"/"starting"."""
-
-
-def next_on_grid(now: float, period: float, min_gap: float) -> float:
-    """The first multiple of `period` at least `min_gap` after `now` (a shared loop-clock grid:
-    timers of several tabs that land on it fire in one event-loop wake-up)."""
-    return (int((now + min_gap) / period) + 1) * period
-
-
-class ActivityClock:
-    """One on-demand timer that re-evaluates every tab's activity badge once a second.
-
-    It runs only while some tab's state can change with time alone (`TerminalView.needs_poll`:
-    a Claude Code status file to read, or a busy/starting state that decays); views `request()`
-    it when output arrives or a child starts, and an idle app has no timer at all.
-    """
-
-    def __init__(self, poll: Callable[[], bool], period: float = ACTIVITY_POLL_SECONDS) -> None:
-        self._poll = poll
-        """Polls every tab; returns whether another tick is needed."""
-        self.period = period
-        self._handle: asyncio.TimerHandle | None = None
-        self.ticks = 0
-
-    @property
-    def armed(self) -> bool:
-        return self._handle is not None
-
-    def request(self) -> None:
-        if self._handle is not None:
-            return
-        loop = asyncio.get_running_loop()
-        due = next_on_grid(loop.time(), self.period, self.period / 2)
-        self._handle = loop.call_at(due, self._tick)
-
-    def stop(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-
-    def _tick(self) -> None:
-        self._handle = None
-        self.ticks += 1
-        if self._poll():
-            self.request()
-
-
-class FrameClock:
-    """One on-demand frame timer shared by every TerminalView of an app.
-
-    Views call `request(view)` when their emulator has new content. The clock schedules a single
-    `call_later` for the earliest moment any pending view may paint (its fps cap), then flushes
-    every due view in the same loop iteration so Textual composes them in one pass.
-    """
-
-    def __init__(self, max_fps: int = 60, background_fps: int = 20) -> None:
-        self.max_fps = max(1, max_fps)
-        self.background_fps = max(1, background_fps)
-        self._pending: set[TerminalView] = set()
-        self._handle: asyncio.TimerHandle | None = None
-        self._due_at: float | None = None
-        self.frames = 0
-        """Frames flushed so far (all views); benchmarks read it."""
-
-    def request(self, view: TerminalView) -> None:
-        self._pending.add(view)
-        self._schedule()
-
-    def discard(self, view: TerminalView) -> None:
-        if view in self._pending:
-            self._pending.discard(view)
-            self._schedule()
-
-    def frame_due(self, view: TerminalView) -> bool:
-        """May `view` paint right now (its fps budget allows it, it is visible, not in ?2026)?"""
-        if not view.shown or view.terminal.in_sync_update:
-            return False
-        now = asyncio.get_running_loop().time()
-        return now >= view.last_frame_at + self._interval(view)
-
-    def flush_now(self, view: TerminalView) -> None:
-        """Take `view`'s frame immediately (a complete synchronized frame just ended)."""
-        self._pending.discard(view)
-        view.flush_frame(asyncio.get_running_loop().time())
-        self.frames += 1
-        self._schedule()  # its timer may have nothing left to do
-
-    def _interval(self, view: TerminalView) -> float:
-        fps = self.max_fps if view.has_focus else self.background_fps
-        if view.bytes_since_frame > FLOOD_BYTES_PER_FRAME:
-            # A flood (`cat big.log`, a build): nobody reads 60 frames a second of it, and each
-            # full-screen frame costs more than parsing the bytes behind it.
-            fps = min(fps, FLOOD_FPS)
-        return 1.0 / fps
-
-    def _due(self, view: TerminalView, now: float) -> float:
-        due = view.last_frame_at + self._interval(view)
-        if view.bytes_since_frame > FLOOD_BYTES_PER_FRAME:
-            # The flood may be over (the build finished): once output pauses for FLOOD_QUIET,
-            # show its last screen at the normal pace instead of waiting out the slow interval.
-            fps = self.max_fps if view.has_focus else self.background_fps
-            quiet = max(view.last_output_at + FLOOD_QUIET, view.last_frame_at + 1.0 / fps)
-            due = min(due, quiet)
-        if view.sync_started_at is not None:
-            # Inside ?2026: wait for the end of the update, at most SYNC_TIMEOUT.
-            due = max(due, view.sync_started_at + SYNC_TIMEOUT)
-        return max(due, now)
-
-    def _schedule(self) -> None:
-        """Keep one timer, at exactly the earliest due frame: a timer that fires with nothing
-        due is a wasted wake-up (a child always inside ?2026 moves its due time on with every
-        update it starts: re-arming is cheaper than waking for nothing ~15 times a second)."""
-        loop = asyncio.get_running_loop()
-        if not self._pending:
-            if self._handle is not None:
-                self._handle.cancel()
-                self._handle = self._due_at = None
-            return
-        now = loop.time()
-        due = min(self._due(view, now) for view in self._pending)
-        if self._handle is not None and self._due_at is not None:
-            if self._due_at == due or max(self._due_at, due) <= now:
-                return  # same time, or both already due: the pending timer takes it
-            if now < self._due_at < due and self._flooding():
-                # A flood pushes its quiet-time frame later with every read: let the timer
-                # fire early once (it re-arms) rather than re-arming thousands of times.
-                return
-            self._handle.cancel()
-        self._due_at = due
-        self._handle = loop.call_at(due, self._tick)
-
-    def _flooding(self) -> bool:
-        return any(view.bytes_since_frame > FLOOD_BYTES_PER_FRAME for view in self._pending)
-
-    def _tick(self) -> None:
-        self._handle = None
-        self._due_at = None
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        for view in list(self._pending):
-            if not view.is_attached:
-                self._pending.discard(view)
-                continue
-            if self._due(view, now) > now + 0.001:
-                continue
-            self._pending.discard(view)
-            view.flush_frame(now)
-            self.frames += 1
-        self._schedule()
-
-
-@dataclass
-class SearchState:
-    """Matches of the current scrollback search, as (line index, start column, end column)."""
-
-    query: str
-    matches: list[tuple[int, int, int]]
-    current: int = -1
-    dropped: int = 0
-    """The terminal's `lines_dropped` when scanned: line indices shift down as history is dropped."""
-    by_line: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
-    """line index -> [(match number, start, end)], so drawing a row never scans every match."""
-
-    def __post_init__(self) -> None:
-        for number, (index, start, end) in enumerate(self.matches):
-            self.by_line.setdefault(index, []).append((number, start, end))
-
-
 class TerminalView(Widget, can_focus=True):
-    """A tab's terminal: child process + emulator + rendering + input encoding.
+    """A tab's terminal on screen: draws its `TerminalSession` and sends it the user's input.
 
     Args:
         launch: What to run (`AgentLaunch`: argv, env, cwd).
         clock: The app's shared `FrameClock`.
+        activity_clock: The app's shared activity poll; None: whoever owns the view polls it.
         scrollback_lines: History kept by the emulator.
         session_id: Stable id of this tab (Claude Code's session id for agent tabs).
         name: User-given tab name (rename), or None to follow the child's title.
@@ -322,32 +124,13 @@ class TerminalView(Widget, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
-        self.launch = launch
         self.clock = clock
-        self.activity_clock = activity_clock
-        """The app's shared activity poll; None: whoever owns the view polls it."""
-        self.scrollback_lines = scrollback_lines
-        self.session_id = session_id or str(uuid.uuid4())
-        """Stable for the life of the tab, across restarts."""
-        self.custom_name = name
-        self.terminal = self._new_terminal(80, 24)
-        self.pty: PtySession | None = None
-        self.start_error: str | None = None
-        self.exit_status: ExitStatus | None = None
-        self.activity = ActivityTracker()
-        self.state: Activity = Activity.STARTING
         self.shown = True
         """False while another tab is in view: parse, but build nothing."""
         self.last_frame_at = 0.0
-        self.sync_started_at: float | None = None
-        self.history_offset = 0
-        """Lines scrolled back from live (0 = live)."""
+        self._history_offset = 0
+        self._selected: Selection | None = None
         self.search: SearchState | None = None
-        self.bytes_received = 0
-        self.bytes_since_frame = 0
-        self.last_output_at = 0.0
-        self._last_read_at = 0.0
-        self._replied = False  # the emulator answered a query in the output being processed
         self._strips: list[Strip | None] = []
         self._row_segments: list[list[Segment] | None] = []
         """What each cached strip was built from: unchanged rows are not rebuilt or refreshed."""
@@ -355,213 +138,170 @@ class TerminalView(Widget, can_focus=True):
         self._cursor_row: int | None = None
         self._base_style = Style()
         self._base_style_cache: Style | None = None
-        self._resize_handle: asyncio.TimerHandle | None = None
-        self._resume_handle: asyncio.TimerHandle | None = None
-        self._emulator_error_reported = False
-        self._selection: tuple[tuple[int, int], tuple[int, int]] | None = None
         self._selecting = False
         self._mouse_buttons_down: set[int] = set()
-        self.on_output_hook: Callable[[bytes], None] | None = None
-        """Benchmarks and tests may observe the raw stream; None in normal use."""
-
-    # -- process lifecycle ----------------------------------------------------------------------
-
-    def _new_terminal(self, cols: int, rows: int) -> Terminal:
-        return Terminal(
-            cols=max(1, cols),
-            rows=max(1, rows),
-            scrollback_lines=self.scrollback_lines,
-            on_reply=self._on_terminal_reply,
-            on_event=self._on_terminal_event,
+        self.session = TerminalSession(
+            launch,
+            listener=self,
+            activity_clock=activity_clock,
+            scrollback_lines=scrollback_lines,
+            session_id=session_id,
+            name=name,
         )
+        self.terminal = self.session.terminal
+        """The session's emulator (the same one for the life of the tab)."""
+
+    # -- the session, as the app and tests see it ---------------------------------------------------
+
+    @property
+    def launch(self) -> AgentLaunch:
+        return self.session.launch
+
+    @property
+    def session_id(self) -> str:
+        return self.session.session_id
+
+    @property
+    def custom_name(self) -> str | None:
+        return self.session.custom_name
+
+    @custom_name.setter
+    def custom_name(self, name: str | None) -> None:
+        self.session.custom_name = name
+
+    @property
+    def pty(self) -> PtySession | None:
+        return self.session.pty
+
+    @property
+    def activity(self) -> ActivityTracker:
+        return self.session.activity
+
+    @property
+    def state(self) -> Activity:
+        return self.session.state
+
+    @property
+    def start_error(self) -> str | None:
+        return self.session.start_error
+
+    @property
+    def exit_status(self) -> ExitStatus | None:
+        return self.session.exit_status
+
+    @property
+    def bytes_received(self) -> int:
+        return self.session.bytes_received
+
+    @property
+    def on_output_hook(self) -> Callable[[bytes], None] | None:
+        return self.session.on_output_hook
+
+    @on_output_hook.setter
+    def on_output_hook(self, hook: Callable[[bytes], None] | None) -> None:
+        self.session.on_output_hook = hook
 
     @property
     def running(self) -> bool:
-        return self.pty is not None and self.pty.running
+        return self.session.running
 
     @property
     def pid(self) -> int | None:
-        return self.pty.pid if self.pty is not None else None
+        return self.session.pid
 
     @property
     def command_text(self) -> str:
-        """The launched command, shortened for a label."""
-        argv = self.launch.argv
-        if not argv:
-            return "?"
-        program = Path(argv[0]).name
-        return " ".join([program, *argv[1:]])[:40]
+        return self.session.command_text
 
     @property
     def label(self) -> str:
-        """Tab label: the child's title (sans spinner) or the command, after the tab's name if any.
-
-        Claude Code puts its AI-made title in the terminal title; a named session shows both
-        ("api-fix · Fix failing auth tests"), so the name never hides what the agent is doing.
-        """
-        title = self.activity.display_title
-        if title in GENERIC_TITLES:
-            title = ""
-        if self.custom_name:
-            if title and title != self.custom_name:
-                return f"{self.custom_name} · {title}"
-            return self.custom_name
-        return title or self.activity.display_title or self.command_text
+        return self.session.label
 
     def start(self) -> None:
         """Spawn the child at the widget's current size. Failures are shown in the tab, not raised."""
-        cols, rows = self.terminal.cols, self.terminal.rows
-        if self.size.width > 0 and self.size.height > 0:
-            cols, rows = self.size.width, self.size.height
-            if (cols, rows) != (self.terminal.cols, self.terminal.rows):
-                self.terminal.resize(cols, rows)
-        self.exit_status = None
-        self.start_error = None
-        env = dict(self.launch.env)
-        sessions_dir = claude_config_dir(env) / "sessions" if self._looks_like_claude() else None
-        self.activity = ActivityTracker(sessions_dir=sessions_dir, session_id=self.session_id)
-        self.pty = PtySession(
-            self.launch.argv,
-            env=env,
-            cwd=self.launch.cwd,
-            cols=cols,
-            rows=rows,
-            on_output=self._on_pty_output,
-            on_exit=self._on_pty_exit,
-        )
-        try:
-            self.pty.start()
-        except OSError as exc:
-            self.start_error = f"cannot start {self.launch.argv[0]!r}: {exc.strerror or exc}"
-            self.pty = None
-            message = f"\r\n[heimdall] {self.start_error}\r\n"
-            self.terminal.feed(message.encode())
-            self.exit_status = ExitStatus(code=127, signal=None)
-            self.activity.on_exit("127")
-            self._request_frame()
-            self.update_state()
-            return
-        self.activity.restart(self.pty.pid)
-        self.update_state()
-        if self.activity_clock is not None:
-            self.activity_clock.request()  # "starting" decays, a status file may appear
-
-    def _looks_like_claude(self) -> bool:
-        return any(Path(part).name == "claude" for part in self.launch.argv[:2])
+        self.session.start(self._size_for_child())
 
     async def restart(self, launch: AgentLaunch | None = None) -> None:
         """End the current child (if any) and start `launch` (or the same one) in this tab."""
-        if self.pty is not None:
-            await self.pty.close()
-        if launch is not None:
-            self.launch = launch
-        note = f"\r\n\x1b[0m[heimdall] restarting: {self.command_text}\r\n"
-        self.terminal.feed(note.encode())
-        self.start()
-        self._request_frame()
+        await self.session.restart(launch, self._size_for_child())
+
+    def _size_for_child(self) -> tuple[int, int] | None:
+        width, height = self.size
+        return (width, height) if width > 0 and height > 0 else None
 
     async def close(self) -> ExitStatus | None:
         """End the child (SIGHUP, SIGTERM, SIGKILL with timeouts) and release the PTY."""
         self.clock.discard(self)
-        for handle in (self._resize_handle, self._resume_handle):
-            if handle is not None:
-                handle.cancel()
-        if self.pty is None:
-            return self.exit_status
-        return await self.pty.close()
+        return await self.session.close()
 
     def kill_now(self) -> None:
         """Synchronous end of the child, for interpreter shutdown."""
-        if self.pty is not None:
-            self.pty.kill_now()
+        self.session.kill_now()
 
     def send(self, data: bytes) -> None:
         """Write bytes to the child's input (no-op once it has exited)."""
-        if data and self.pty is not None and self.pty.running:
-            self.pty.write(data)
+        self.session.send(data)
 
-    # -- output path ----------------------------------------------------------------------------
+    def update_state(self) -> None:
+        """Recompute the activity badge; post `TabStateChanged` when it moved."""
+        self.session.update_state()
 
-    def _on_pty_output(self, data: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        since, self._last_read_at = now - self._last_read_at, now
-        self._replied = False
-        self._process_output(data)
-        # A child that just asked the terminal something (DA1, cursor position... at startup)
-        # waits for the answer and asks more: keep reading it at full speed.
-        if (
-            not self.shown
-            and self.pty is not None
-            and not self._replied
-            and is_trickle(len(data), since)
-        ):
-            # Hidden and trickling (an agent streaming its answer): gather output in the
-            # kernel for a while and parse it in one go. Floods keep reading at full speed.
-            self.pty.pause_reading()
-            if self._resume_handle is not None:  # output delivered at exit, while paused
-                self._resume_handle.cancel()
-            due = next_on_grid(now, HIDDEN_READ_INTERVAL, HIDDEN_READ_INTERVAL / 2)
-            self._resume_handle = loop.call_at(due, self._resume_reading)
+    def poll_activity(self) -> None:
+        """Called about once a second by the app: status file, decay of screen activity."""
+        self.session.poll_activity()
 
-    def _resume_reading(self) -> None:
-        self._resume_handle = None
-        if self.pty is not None:
-            self.pty.resume_reading()
+    def needs_poll(self) -> bool:
+        """Can the badge change with time alone (so the once-a-second poll has work)?"""
+        return self.session.needs_poll()
 
-    def _process_output(self, data: bytes) -> None:
-        # A synchronized frame that ends inside this chunk, followed by the start of the next:
-        # feed up to the end of the complete frame and take it if a frame is due, so a child
-        # that is always inside ?2026 still gets smooth, never torn, frames.
-        end = data.rfind(SYNC_END) if self.shown else -1  # hidden: no frames, so no split
-        if end >= 0 and end + len(SYNC_END) < len(data):
-            cut = end + len(SYNC_END)
-            self._feed(data[:cut])
-            if self.clock.frame_due(self):
-                self.clock.flush_now(self)
-            data = data[cut:]
-        self._feed(data)
+    # -- what the session tells us (SessionListener) ----------------------------------------------
 
-    def _feed(self, data: bytes) -> None:
-        self.bytes_received += len(data)
-        self.bytes_since_frame += len(data)
-        self.last_output_at = asyncio.get_running_loop().time()
-        # Only a scrolled-back view or a selection needs the history's size after each read
-        # (asking makes the emulator settle a plain-text flood it holds back, see Terminal).
-        follow = bool(self.history_offset) or self._selection is not None
-        if follow:
-            held = self.terminal.scrollback_len
-            dropped = self.terminal.lines_dropped
-        try:
-            self.terminal.feed(data)
-        except Exception as exc:  # an emulator bug must not take the whole app down
-            self._report_emulator_error(exc)
-        if follow:
-            gone = self.terminal.lines_dropped - dropped
-            if self.history_offset:
-                # Keep the history the user is reading in place while new output arrives: every
-                # line added to the history, and every old one dropped from a full one, moves it
-                # up by one.
-                grown = self.terminal.scrollback_len - held + gone
-                self.history_offset = min(self.history_offset + grown, self.terminal.scrollback_len)
-            if gone and self._selection is not None:
-                self._shift_selection(gone)
-        self.activity.on_output()
-        if self.activity_clock is not None:
-            self.activity_clock.request()  # output may make the tab busy (screen activity)
-        if self.terminal.in_sync_update:
-            if self.sync_started_at is None:
-                self.sync_started_at = asyncio.get_running_loop().time()
-        else:
-            self.sync_started_at = None
-        if self.on_output_hook is not None:
-            self.on_output_hook(data)
+    def session_output(self) -> None:
+        if not self.shown:
+            # Hidden: parse only. No timer, no strips; everything is rebuilt once on show().
+            self._full_rebuild = True
+            return
+        if self.is_attached:
+            self.clock.request(self)
+
+    def session_sync_frame(self) -> None:
+        if self.clock.frame_due(self):
+            self.clock.flush_now(self)
+
+    def session_history_moved(self, grown: int, gone: int) -> None:
+        if self._history_offset:
+            # Keep the history the user is reading in place while new output arrives (or a
+            # reflow pushes rows into it): every line added, and every old one dropped from a
+            # full history, moves it up by one.
+            self.history_offset = min(self._history_offset + grown, self.terminal.scrollback_len)
+        if gone and self._selection is not None:
+            self._shift_selection(gone)
+
+    def session_resized(self, grown: int, gone: int) -> None:
+        self.session_history_moved(grown, gone)
+        self._full_rebuild = True
         self._request_frame()
 
-    def _report_emulator_error(self, exc: Exception) -> None:
-        if self._emulator_error_reported:
-            return
-        self._emulator_error_reported = True
+    def session_title(self, title: str) -> None:
+        self.post_message(TabTitleChanged(self, title))
+
+    def session_bell(self, in_view: bool) -> None:
+        if in_view:
+            self.app.bell()  # the tab in view rings the real terminal's bell
+        self.post_message(TabBell(self, background=not in_view))
+
+    def session_notify(self, text: str) -> None:
+        self.post_message(TabNotification(self, text))
+
+    def session_exited(self, status: ExitStatus) -> None:
+        self._request_frame()
+        self.post_message(TabExited(self, status))
+
+    def session_state_changed(self, old: Activity, new: Activity) -> None:
+        if self.is_attached:
+            self.post_message(TabStateChanged(self, old, new))
+
+    def session_emulator_error(self, exc: Exception) -> None:
         self.log.error("terminal emulator error", exc)
         with contextlib.suppress(Exception):
             self.app.notify(
@@ -571,29 +311,11 @@ class TerminalView(Widget, can_focus=True):
                 markup=False,
             )
 
-    def _on_terminal_reply(self, data: bytes) -> None:
-        self._replied = True
-        if self.pty is not None:
-            self.pty.write(data)
+    def session_in_view(self) -> bool:
+        return self.shown and self.app_has_focus()
 
-    def _on_terminal_event(self, event: TerminalEvent) -> None:
-        visible = self.shown and self.app_has_focus()
-        if isinstance(event, TitleChanged):
-            shown_before = self.activity.display_title
-            self.activity.on_title(event.title, visible=visible)
-            # Claude Code animates a spinner in its title several times a second: only a change
-            # of the words is news for the tab bar and listeners (the badge follows the state).
-            if self.activity.display_title != shown_before:
-                self.post_message(TabTitleChanged(self, event.title))
-        elif isinstance(event, Bell):
-            if visible:
-                self.app.bell()  # the tab in view rings the real terminal's bell
-            self.activity.on_bell(visible=visible)
-            self.post_message(TabBell(self, background=not visible))
-        elif isinstance(event, Notify):
-            self.activity.on_notify(visible=visible)
-            self.post_message(TabNotification(self, event.text))
-        self.update_state()
+    def session_focused(self) -> bool:
+        return self.shown and self.has_focus
 
     def app_has_focus(self) -> bool:
         try:
@@ -601,57 +323,38 @@ class TerminalView(Widget, can_focus=True):
         except Exception:
             return True
 
-    def _on_pty_exit(self, status: ExitStatus) -> None:
-        self.exit_status = status
-        self.activity.on_exit(status.describe())
-        self.sync_started_at = None
-        self._request_frame()
-        self.post_message(TabExited(self, status))
-        self.update_state()
+    # -- what the view holds of the history ------------------------------------------------------
 
-    def update_state(self) -> None:
-        """Recompute the activity badge; post `TabStateChanged` when it moved."""
-        if self.shown and self.has_focus:
-            self.activity.seen()
-        new = self.activity.state()
-        if new is not self.state:
-            old, self.state = self.state, new
-            if self.is_attached:
-                self.post_message(TabStateChanged(self, old, new))
+    @property
+    def history_offset(self) -> int:
+        """Lines scrolled back from live (0 = live)."""
+        return self._history_offset
 
-    def poll_activity(self) -> None:
-        """Called about once a second by the app: status file, decay of screen activity."""
-        self.activity.poll_status_file(visible=self.shown and self.has_focus)
-        self.update_state()
+    @history_offset.setter
+    def history_offset(self, offset: int) -> None:
+        self._history_offset = offset
+        self.session.follow_history = bool(offset) or self._selected is not None
 
-    def needs_poll(self) -> bool:
-        """Can the badge change with time alone (so the once-a-second poll has work)?
+    @property
+    def _selection(self) -> Selection | None:
+        """The text selected with the mouse (absolute lines: it stays on its text). Drawing
+        reads `_selected` (and `_history_offset`): a plain attribute per row is cheaper."""
+        return self._selected
 
-        Yes for Claude Code (its status file), and while "starting" or "busy", which decay into
-        idle; an idle, waiting or exited tab changes only on output or events, which wake it.
-        """
-        if self.exit_status is not None or self.pty is None:
-            return False
-        if self.activity.sessions_dir is not None:
-            return True
-        return self.state in (Activity.STARTING, Activity.BUSY)
+    @_selection.setter
+    def _selection(self, value: Selection | None) -> None:
+        self._selected = value
+        self.session.follow_history = bool(self._history_offset) or value is not None
 
     # -- frames ---------------------------------------------------------------------------------
 
     def _request_frame(self) -> None:
-        if not self.shown:
-            # Hidden: parse only. No timer, no strips; everything is rebuilt once on show().
-            self._full_rebuild = True
-            return
-        if self.is_attached:
-            self.clock.request(self)
+        self.session_output()
 
     def flush_frame(self, now: float | None = None) -> None:
         """Rebuild the strips of dirty rows and refresh them (called by the FrameClock)."""
         self.last_frame_at = now if now is not None else asyncio.get_running_loop().time()
-        self.bytes_since_frame = 0
-        if self.terminal.in_sync_update and self.sync_started_at is not None:
-            self.sync_started_at = None  # timed out: show what we have rather than freeze
+        self.session.frame_taken()
         if not self.shown or not self.display:
             self._full_rebuild = True  # nothing built while hidden; everything on show
             self.terminal.take_dirty()
@@ -667,7 +370,7 @@ class TerminalView(Widget, can_focus=True):
             self._base_style = base
             self._full_rebuild = True
         cursor = term.cursor
-        if self.history_offset:
+        if self._history_offset:
             # History view: new output shifts what is shown; keep the user's place anchored.
             self._full_rebuild = True
         cursor_rows = {cursor.y}
@@ -685,7 +388,7 @@ class TerminalView(Widget, can_focus=True):
         for y in changed:
             if not 0 <= y < rows:
                 continue
-            segments = term.row_segments(y, self.history_offset, self._base_style)
+            segments = term.row_segments(y, self._history_offset, self._base_style)
             if segments == self._row_segments[y] and self._strips[y] is not None:
                 # Rewritten with the same content (a TUI redrawing its status lines each frame):
                 # keep the strip, and let Textual keep its line unless the cursor moved on it.
@@ -705,7 +408,7 @@ class TerminalView(Widget, can_focus=True):
         self._full_rebuild = False
 
     def _build_strip(self, y: int) -> Strip:
-        segments = self.terminal.row_segments(y, self.history_offset, self._base_style)
+        segments = self.terminal.row_segments(y, self._history_offset, self._base_style)
         if y < len(self._row_segments):
             self._row_segments[y] = segments
         return Strip(segments, self.terminal.cols)
@@ -723,23 +426,16 @@ class TerminalView(Widget, can_focus=True):
         self._full_rebuild = True
 
     def show(self) -> None:
-        """The tab came into view: rebuild everything once."""
+        """The tab came into view: up to date at once (the session reads what waited), rebuilt once."""
         self.shown = True
-        if self._resume_handle is not None:
-            self._resume_handle.cancel()
-            self._resume_handle = None
-            if self.pty is not None:
-                # What the child wrote while its output waited in the kernel belongs in the
-                # first frame: read it now rather than on the next loop iteration.
-                self.pty.drain()
-            self._resume_reading()
+        self.session.show()
         self._full_rebuild = True
-        self.activity.seen()
         self._request_frame()
         self.update_state()
 
     def hide(self) -> None:
         self.shown = False
+        self.session.hide()
         self._strips = []
         self._row_segments = []
 
@@ -761,25 +457,24 @@ class TerminalView(Widget, can_focus=True):
         """Search matches, selection and cursor on top of the cached row."""
         line_index: int | None = None
         if self.search is not None and self.search.matches:
-            line_index = self.terminal.line_index_of_view_row(y, self.history_offset)
-            scanned_index = line_index + self.terminal.lines_dropped - self.search.dropped
-            for number, start, end in self.search.by_line.get(scanned_index, ()):
+            line_index = self.terminal.line_index_of_view_row(y, self._history_offset)
+            for number, start, end in self.search.on_line(line_index, self.terminal.lines_dropped):
                 style = CURRENT_MATCH_STYLE if number == self.search.current else MATCH_STYLE
                 strip = _restyle(strip, start, end, style)
-        if self._selection is not None:
+        if self._selected is not None:
             if line_index is None:
-                line_index = self.terminal.line_index_of_view_row(y, self.history_offset)
-            span = self._selection_span(line_index)
+                line_index = self.terminal.line_index_of_view_row(y, self._history_offset)
+            span = selection.span(self._selected, line_index, self.terminal.cols)
             if span is not None:
                 strip = _restyle(strip, span[0], span[1], SELECTION_STYLE)
         cursor = self.terminal.cursor
         if (
             y == cursor.y
-            and self.history_offset == 0
+            and self._history_offset == 0
             and self.has_focus
             and cursor.visible
             and self.terminal.mode(MODE_CURSOR_VISIBLE)
-            and self.exit_status is None
+            and self.session.exit_status is None
         ):
             x = min(max(cursor.x, 0), max(self.terminal.cols - 1, 0))
             style = Style(underline=True) if cursor.shape == "underline" else CURSOR_STYLE
@@ -789,31 +484,7 @@ class TerminalView(Widget, can_focus=True):
     # -- size -----------------------------------------------------------------------------------
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._resize_handle is not None:
-            self._resize_handle.cancel()
-        loop = asyncio.get_running_loop()
-        self._resize_handle = loop.call_later(RESIZE_DEBOUNCE, self._apply_size, event.size)
-
-    def _apply_size(self, size: Size) -> None:
-        self._resize_handle = None
-        cols, rows = max(1, size.width), max(1, size.height)
-        if (cols, rows) == (self.terminal.cols, self.terminal.rows):
-            return
-        term = self.terminal
-        held, dropped = term.scrollback_len, term.lines_dropped
-        term.resize(cols, rows)
-        if self.pty is not None:
-            self.pty.resize(cols, rows)
-        gone = term.lines_dropped - dropped
-        if self.history_offset:
-            # Rows the reflow pushed into the history (and old ones it dropped) would move the
-            # lines the user is reading: keep the same line at the top of the view.
-            grown = term.scrollback_len - held + gone
-            self.history_offset = min(self.history_offset + grown, term.scrollback_len)
-        if gone and self._selection is not None:
-            self._shift_selection(gone)
-        self._full_rebuild = True
-        self._request_frame()
+        self.session.resize(event.size.width, event.size.height)
 
     # -- keyboard -------------------------------------------------------------------------------
 
@@ -906,63 +577,20 @@ class TerminalView(Widget, can_focus=True):
         if not query:
             self.clear_search()
             return False
-        if self.search is None or self.search.query != query:
-            self.search = SearchState(query, self._scan(query), dropped=self.terminal.lines_dropped)
-        elif self.search.dropped != self.terminal.lines_dropped:
-            self.search = self._rescan(self.search, older=older)
-        matches = self.search.matches
-        if not matches:
+        self.search = find_text(self.terminal, self.search, query, older=older)
+        if not self.search.matches:
             self._full_rebuild = True
             self._request_frame()
             return False
-        if self.search.current < 0:
-            self.search.current = len(matches) - 1
-        elif older:
-            self.search.current = (self.search.current - 1) % len(matches)
-        else:
-            self.search.current = (self.search.current + 1) % len(matches)
-        self.reveal_line(matches[self.search.current][0])
+        self.reveal_line(self.search.matches[self.search.current][0])
         return True
-
-    def _scan(self, query: str) -> list[tuple[int, int, int]]:
-        flags = 0 if any(ch.isupper() for ch in query) else re.IGNORECASE
-        pattern = re.compile(re.escape(query), flags)
-        matches: list[tuple[int, int, int]] = []
-        term = self.terminal
-        for index in range(term.total_lines):
-            text = term.text_line(index)
-            if query.lower() not in text.lower() and flags:
-                continue
-            for found in pattern.finditer(text):
-                start = _cell_offset(text, found.start())
-                end = start + _cell_offset(found.group(0), len(found.group(0)))
-                matches.append((index, start, end))
-        return matches
-
-    def _rescan(self, old: SearchState, *, older: bool) -> SearchState:
-        """Matches again after old history was dropped, stepping on from the same match."""
-        dropped = self.terminal.lines_dropped
-        new = SearchState(old.query, self._scan(old.query), dropped=dropped)
-        if 0 <= old.current < len(old.matches):
-            line, start, end = old.matches[old.current]
-            target = (line - (dropped - old.dropped), start, end)
-            position = bisect.bisect_left(new.matches, target)
-            if position < len(new.matches) and new.matches[position] == target:
-                new.current = position
-            elif new.matches:  # the current match was dropped: step on from where it was
-                new.current = position if older else (position - 1) % len(new.matches)
-        return new
 
     def _shift_selection(self, gone: int) -> None:
         """Follow the selected text after `gone` old lines were dropped; forget it once all gone."""
         assert self._selection is not None
-        (l1, c1), (l2, c2) = self._selection
-        l1, l2 = l1 - gone, l2 - gone
-        if l1 < 0 and l2 < 0:
-            self._selection = None
+        self._selection = selection.shift(self._selection, gone)
+        if self._selection is None:
             self._selecting = False
-            return
-        self._selection = ((l1, c1) if l1 >= 0 else (0, 0), (l2, c2) if l2 >= 0 else (0, 0))
 
     def clear_search(self) -> None:
         if self.search is not None:
@@ -987,42 +615,20 @@ class TerminalView(Widget, can_focus=True):
             for y in range(term.rows)
         ]
 
-    def _selection_span(self, line_index: int) -> tuple[int, int] | None:
-        assert self._selection is not None
-        (l1, c1), (l2, c2) = sorted(self._selection)
-        if not l1 <= line_index <= l2:
-            return None
-        start = c1 if line_index == l1 else 0
-        end = c2 + 1 if line_index == l2 else self.terminal.cols
-        return (start, end) if end > start else None
-
     def selected_text(self) -> str:
         if self._selection is None:
             return ""
-        (l1, _), (l2, _) = sorted(self._selection)
-        lines = []
-        for index in range(l1, l2 + 1):
-            span = self._selection_span(index)
-            text = self.terminal.text_line(index)
-            if span is not None:
-                lines.append(_cell_slice(text, span[0], span[1]).rstrip())
-        return "\n".join(lines)
+        return selection.selected_text(self.terminal, self._selection)
 
     # -- mouse ----------------------------------------------------------------------------------
 
-    def _mouse_mode(self) -> int | None:
-        for mode in (MODE_MOUSE_ANY, MODE_MOUSE_DRAG, MODE_MOUSE_CLICK, MODE_MOUSE_X10):
-            if self.terminal.mode(mode):
-                return mode
-        return None
-
     def _forward_mouse(self, kind: str, event: events.MouseEvent, button: int) -> bool:
-        mode = self._mouse_mode()
+        mode = selection.mouse_mode(self.terminal)
         if mode is None or not self.running:
             return False
         if kind == "motion":
             held = bool(self._mouse_buttons_down)
-            if not (mode == MODE_MOUSE_ANY or (mode == MODE_MOUSE_DRAG and held)):
+            if not selection.reports_motion(mode, held):
                 return True  # reporting is on, but not for this motion: swallow it
         self.send(
             encode_mouse(
@@ -1033,7 +639,7 @@ class TerminalView(Widget, can_focus=True):
                 shift=event.shift,
                 alt=event.meta,
                 ctrl=event.ctrl,
-                sgr=self.terminal.mode(MODE_MOUSE_SGR),
+                sgr=self.terminal.mode(selection.MODE_MOUSE_SGR),
             )
         )
         return True
@@ -1057,7 +663,7 @@ class TerminalView(Widget, can_focus=True):
     def on_mouse_up(self, event: events.MouseUp) -> None:
         event.stop()
         button = _button_index(event.button)
-        if self._mouse_mode() is not None and self.running:
+        if selection.mouse_mode(self.terminal) is not None and self.running:
             self._forward_mouse("release", event, button)
             self._mouse_buttons_down.discard(button)
             return
@@ -1076,7 +682,7 @@ class TerminalView(Widget, can_focus=True):
                 self.app.notify(f"Copied {len(text)} characters", timeout=2)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        if self._mouse_mode() is not None and self.running:
+        if selection.mouse_mode(self.terminal) is not None and self.running:
             button = next(iter(self._mouse_buttons_down), 3)
             self._forward_mouse("motion", event, button)
             return
@@ -1104,18 +710,8 @@ class TerminalView(Widget, can_focus=True):
             return
         self.scroll_by(lines)
 
-    def _point(self, event: events.MouseEvent) -> tuple[int, int]:
-        y = min(max(event.y, 0), self.terminal.rows - 1)
-        x = min(max(event.x, 0), self.terminal.cols - 1)
-        return (self.terminal.line_index_of_view_row(y, self.history_offset), x)
-
-
-def is_trickle(size: int, seconds_since_last_read: float) -> bool:
-    """A hidden tab's read that may wait for the next batch: small, and not part of a flood."""
-    if size >= HIDDEN_FLOOD_BYTES:
-        return False  # the kernel's buffer may be near full: the child would block
-    return size < HIDDEN_FLOOD_RATE * seconds_since_last_read
-
+    def _point(self, event: events.MouseEvent) -> Point:
+        return selection.point_at(self.terminal, event.x, event.y, self.history_offset)
 
 def _button_index(textual_button: int) -> int:
     """Textual numbers buttons 1 left, 2 middle, 3 right; the xterm protocol 0, 1, 2."""
@@ -1133,26 +729,3 @@ def _restyle(strip: Strip, start: int, end: int, style: Style) -> Strip:
     after = parts[2] if len(parts) > 2 else Strip([], 0)
     middle = Strip(Segment.apply_style(list(middle), post_style=style), middle.cell_length)
     return Strip.join([before, middle, after])
-
-
-def _cell_offset(text: str, index: int) -> int:
-    """Cell column of character `index` in `text` (wide characters count two)."""
-    from rich.cells import cell_len
-
-    return cell_len(text[:index])
-
-
-def _cell_slice(text: str, start: int, end: int) -> str:
-    from rich.cells import get_character_cell_size
-
-    out = []
-    column = 0
-    for char in text:
-        width = get_character_cell_size(char)
-        if column >= end:
-            break
-        if column >= start:
-            out.append(char)
-        column += width
-    return "".join(out)
-
