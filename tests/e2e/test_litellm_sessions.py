@@ -43,9 +43,10 @@ from heimdall.config import Config
 from heimdall.demo.simulated import SimulatedUsage
 from heimdall.gateways import make_client
 from heimdall.sessions.store import Session, SessionStore
+from heimdall.spend.money import format_usd
 from heimdall.tui.screens.model_menu import ModelMenu
 from heimdall.tui.sessions_app import SessionsApp
-from heimdall.tui.widgets.spend_sidebar import TabSpendCard, format_usd
+from heimdall.tui.widgets.spend_sidebar import TabSpendCard
 from heimdall.tui.widgets.terminal_view import TerminalView
 from rich.console import Console
 from textual.widgets import DataTable, Label, Static

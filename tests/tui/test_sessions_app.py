@@ -14,9 +14,10 @@ from heimdall.commands.demo import build_demo_app, start_demo_stack
 from heimdall.config import Config
 from heimdall.gateways.protocol import ModelInfo
 from heimdall.sessions.store import SessionStore
+from heimdall.spend.money import format_usd
 from heimdall.tui.screens.model_menu import ModelMenu, claude_model_id
 from heimdall.tui.sessions_app import SessionsApp
-from heimdall.tui.widgets.spend_sidebar import TabSpendCard, format_usd
+from heimdall.tui.widgets.spend_sidebar import TabSpendCard
 from heimdall.tui.widgets.terminal_view import TerminalView
 from textual.widgets import DataTable, Label
 

@@ -44,9 +44,10 @@ from heimdall.config import Config
 from heimdall.gateways.protocol import GatewayClient, GatewayError, SessionRef
 from heimdall.sessions.activity import Activity
 from heimdall.sessions.store import Session, SessionStore
+from heimdall.spend.notices import activity_notice, budget_notice
 from heimdall.tui.app import STYLES_DIR, HeimdallApp, PrefixCommand, TabRequest
 from heimdall.tui.messages import TabActivated, TabBell, TabClosed, TabStateChanged
-from heimdall.tui.notify import activity_notice, budget_notice, post_notice
+from heimdall.tui.notify import post_notice
 from heimdall.tui.screens.first_run import MissingClaudeScreen, find_npm
 from heimdall.tui.screens.help import HelpRow
 from heimdall.tui.screens.model_menu import ModelMenu

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
 
 from rich.table import Table
 from rich.text import Text
@@ -30,6 +29,7 @@ from textual.widgets import Label, ProgressBar, Sparkline, Static
 from heimdall.gateways.protocol import GatewayClient, Health, UsageTotals
 from heimdall.sessions.store import Session
 from heimdall.spend.book import BudgetState, UsageBook
+from heimdall.spend.money import format_rate, format_usd
 from heimdall.spend.poller import GatewayState, PollResult, UsagePoller
 from heimdall.tui.widgets.gateway_status import GatewayStatus
 
@@ -45,16 +45,6 @@ BUDGET_CLASSES = {
 }
 
 
-def format_usd(amount: float | None, digits: int = 2, *, demo: bool = False) -> str:
-    """`$1,234.57`: rounded half-up from the float's shortest repr, so 0.125 shows $0.13."""
-    if amount is None:
-        return "—"
-    quantum = Decimal(1).scaleb(-digits)
-    value = Decimal(repr(float(amount))).quantize(quantum, rounding=ROUND_HALF_UP)
-    text = f"${value:,.{digits}f}"
-    return f"{text} demo" if demo else text
-
-
 def format_tokens(count: int) -> str:
     """1234 -> 1.2k, 1234567 -> 1.23M: four significant characters at most."""
     if count < 1000:
@@ -64,12 +54,6 @@ def format_tokens(count: int) -> str:
     if count < 1_000_000:
         return f"{count // 1000}k"
     return f"{count / 1_000_000:.2f}M"
-
-
-def format_rate(per_hour: float | None, *, demo: bool = False) -> str:
-    if per_hour is None:
-        return "—/h"
-    return f"{format_usd(per_hour, 2)}/h" + (" demo" if demo else "")
 
 
 def short_model(model: str | None) -> str:
