@@ -371,7 +371,8 @@ async def test_sidebar_worker_polls_and_manual_refresh(log_server: LogServer) ->
         async with app.run_test(size=(120, 30), message_hook=hook) as pilot:
             sidebar = app.query_one(SpendSidebar)
             sidebar.active_id = tabs[0].id
-            poller = sidebar.start_polling(client, lambda: tabs, refresh_seconds=600)
+            poller = UsagePoller(client, sidebar.book, lambda: [t.id for t in tabs], refresh_seconds=600)
+            sidebar.run_poller(poller, lambda: tabs)
             await wait_until(lambda: len(polled) >= 1)
             await settle(pilot)
             assert text_of(card(app, tabs[0].id).query_one(".card-cost", Label)) == "$0.01"
