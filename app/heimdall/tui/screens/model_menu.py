@@ -90,7 +90,7 @@ class ModelMenu(ModalScreen[str | None]):
         busy: bool = False,
         demo: bool = False,
     ) -> None:
-        super().__init__(classes="heimdall-dialog")
+        super().__init__(classes="dialog-screen -wide")
         if models is None and client is None:
             raise ValueError("ModelMenu needs models or a client to ask")
         self.session = session
