@@ -140,3 +140,12 @@ def test_notices_carry_the_sessions_name_and_prompt_marks_reach_the_book(tmp_pat
     result = PollResult(GatewayState(kind="embedded", url=""), crossings=[crossing])
     assert [n.message for n in services.budget_notices(result)] == [
         "api-fix used 50% of its budget: $1.00 of $2.00"]
+
+
+def test_the_domain_behind_the_ui_loads_no_textual() -> None:
+    import subprocess
+
+    modules = "heimdall.services.sessions, heimdall.keymap, heimdall.spend.notices, heimdall.spend.money"
+    code = f"import sys, {modules}; print(sorted(m for m in sys.modules if m.startswith('textual')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
