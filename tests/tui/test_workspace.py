@@ -11,6 +11,7 @@ from heimdall.claude.agents import AgentLaunch, child_environment
 from heimdall.config import Config, TerminalConfig
 from heimdall.keymap import COMMANDS
 from heimdall.tui.app import HeimdallApp
+from heimdall.tui.keys import KeyRouter
 from heimdall.tui.messages import TabActivated, TabClosed, TabMessage, TabOpened, TabRenamed
 from heimdall.tui.widgets.terminal_view import ActivityClock, FrameClock, TerminalView
 from heimdall.tui.widgets.workspace import TabRequest, Workspace
@@ -89,3 +90,10 @@ async def test_status_bar_and_palette_show_the_keys_actually_bound() -> None:
         assert titles["This help"] == "Ctrl+a h"
         app.action_prefix()
         assert "h:help" in str(app._status_text())
+
+
+def test_the_app_is_the_terminals_key_router() -> None:
+    config = Config()
+    config.keys.bindings = {"scrollback-page-up": "f7"}
+    router: KeyRouter = HeimdallApp(config, launch_factory=sleeper, initial_tabs=[])
+    assert router.terminal_keys == {"f7", "shift+pagedown"}

@@ -26,6 +26,7 @@ import gc
 import importlib.resources
 import os
 import signal
+import sys
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -143,12 +144,13 @@ class HeimdallApp(App[int]):
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, except on Linux/macOS terminals: one whose input thread does not poll."""
         driver = super().get_driver_class()
-        try:
-            from textual.drivers.linux_driver import LinuxDriver
-
-            from heimdall.tui.driver import QuietLinuxDriver, supports_textual
-        except ImportError:  # no termios (Windows), or Textual's internals moved
+        if sys.platform == "win32":  # no termios: Textual's Windows driver as it is
             return driver
+        # imported here: both need termios
+        from textual.drivers.linux_driver import LinuxDriver
+
+        from heimdall.tui.driver import QuietLinuxDriver, supports_textual
+
         if driver is not LinuxDriver or not supports_textual():
             return driver
         return QuietLinuxDriver
@@ -380,6 +382,11 @@ class HeimdallApp(App[int]):
             return True
         self.call_later(self.run_action, command.action)
         return True
+
+    @property
+    def terminal_keys(self) -> frozenset[str]:
+        """Keys a focused terminal leaves to its own bindings (scrollback), as remapped."""
+        return self.keymap.keys_in_scope("terminal")
 
     def on_key(self, event: events.Key) -> None:
         # Reached only when no terminal has focus (no tabs, or a widget in the sidebar).
