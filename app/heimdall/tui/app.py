@@ -378,7 +378,9 @@ class HeimdallApp(App[int]):
         if command is None and event.character:
             command = self.keymap.after_prefix(event.character)
         if command is None:
-            self.notify(f"No command on {key!r} after the prefix (? lists them)", timeout=3)
+            help_keys = self.keymap.keys_of("prefix-help")
+            hint = f" ({display_key(help_keys[0])} lists them)" if help_keys else ""
+            self.notify(f"No command on {key!r} after the prefix{hint}", timeout=3, markup=False)
             return True
         self.call_later(self.run_action, command.action)
         return True
