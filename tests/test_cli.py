@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -22,15 +21,12 @@ def test_every_flag_a_command_reads_exists_for_every_command() -> None:
 
 @pytest.mark.parametrize("argv", [[], ["demo"]])
 def test_colliding_remap_exits_2_naming_both_commands_and_the_key(
-    argv: list[str], capsys: pytest.CaptureFixture[str]
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = Path(os.environ["HEIMDALL_CONFIG"])
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "config.toml"
     path.write_text('[keys.bindings]\n"prefix-new-tab" = "x"\n', encoding="utf-8")
-    try:
-        assert main(argv) == 2
-    finally:
-        path.unlink()
+    monkeypatch.setenv("HEIMDALL_CONFIG", str(path))
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert "config error" in err and "prefix-new-tab" in err and "prefix-close-tab" in err
     assert "Ctrl+] x" in err
