@@ -42,8 +42,9 @@ async def _wait(pilot, check: Callable[[], bool], what: str, timeout: float = 90
 
 
 async def capture(claude: str, out: Path) -> list[Path]:
-    from heimdall.commands.demo import build_demo_app, start_demo_stack
+    from heimdall.commands.demo import build_demo_app
     from heimdall.config import Config
+    from heimdall.demo.stack import start_demo_stack
     from heimdall.tui.screens.model_menu import ModelMenu
     from heimdall.tui.screens.new_session import NewSessionScreen
     from textual.widgets import DataTable

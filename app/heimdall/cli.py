@@ -113,22 +113,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Everything works, against a simulated model: costs are labelled 'demo'.",
     )
     demo.add_argument("--tabs", type=int, default=2, help="tabs to open (default 2)")
+    # Every attribute a command reads exists whichever command was chosen (`heimdall` runs the
+    # demo when the user picks it on the credential screen): no getattr(args, ...) guesswork.
+    parser.set_defaults(command=None, tabs=2)
     return parser
 
 
 def apply_flags(config: Config, args: argparse.Namespace) -> Config:
-    """Command-line flags beat the config file and the environment."""
-    if getattr(args, "gateway", None):
+    """Command-line flags beat the config file and the environment.
+
+    `args` comes from `build_parser`, whose top-level flags exist for every subcommand."""
+    if args.gateway:
         config.gateway.url = args.gateway
-        if config.gateway.kind == "auto" and not getattr(args, "gateway_kind", None):
-            config.gateway.kind = "auto"
-    if getattr(args, "gateway_kind", None):
+    if args.gateway_kind:
         config.gateway.kind = args.gateway_kind
-    if getattr(args, "model", None):
+    if args.model:
         config.agent.default_model = args.model
-    if getattr(args, "cwd", None):
+    if args.cwd:
         config.agent.cwd = args.cwd
-    if getattr(args, "agent", None):
+    if args.agent:
         config.agent.command = args.agent
     return config
 
@@ -145,5 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(f"heimdall.commands.{command}")
     try:
         return int(module.run(args, config) or 0)
+    except ConfigError as exc:  # found while building (e.g. two commands on one key in [keys])
+        print(f"heimdall: config error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130

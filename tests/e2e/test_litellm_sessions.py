@@ -1,9 +1,9 @@
 """End to end through a REAL LiteLLM proxy: real Claude Code tabs, the sidebar's exact money, and a
 model switch that keeps the conversation.
 
-Chain: SessionsApp (`gateway.kind = "litellm"`) -> three pinned Claude Code 2.1.197 tabs ->
-LiteLLM 1.108.7 (no database, `POST /v1/messages?beta=true`) -> the simulated Anthropic upstream
-with fixed usage per reply. LiteLLM's `general_settings.user_header_name` is Heimdall's
+Chain: HeimdallApp with SessionServices (`gateway.kind = "litellm"`) -> three pinned Claude Code
+2.1.197 tabs -> LiteLLM 1.108.7 (no database, `POST /v1/messages?beta=true`) -> the simulated
+Anthropic upstream with fixed usage per reply. LiteLLM's `general_settings.user_header_name` is Heimdall's
 `gateway.litellm_user_header`, so each tab's session id becomes LiteLLM's `end_user`; spend is read
 from LiteLLM's Prometheus counters (`GET /metrics/`), by Heimdall and, independently, by this test.
 
@@ -42,10 +42,12 @@ import pytest
 from heimdall.config import Config
 from heimdall.demo.simulated import SimulatedUsage
 from heimdall.gateways import make_client
+from heimdall.services.sessions import SessionServices
 from heimdall.sessions.store import Session, SessionStore
+from heimdall.spend.money import format_usd
+from heimdall.tui.app import HeimdallApp
 from heimdall.tui.screens.model_menu import ModelMenu
-from heimdall.tui.sessions_app import SessionsApp
-from heimdall.tui.widgets.spend_sidebar import TabSpendCard, format_usd
+from heimdall.tui.widgets.spend_sidebar import TabSpendCard
 from heimdall.tui.widgets.terminal_view import TerminalView
 from rich.console import Console
 from textual.widgets import DataTable, Label, Static
@@ -146,7 +148,7 @@ async def wait_until(pilot: Any, check: Callable[[], bool], what: str, timeout: 
         await pilot.pause(0.05)
 
 
-async def settle(app: SessionsApp, pilot: Any, stack: LiteLLMStack, ids: list[str],
+async def settle(app: HeimdallApp, pilot: Any, stack: LiteLLMStack, ids: list[str],
                  done: Callable[[Counter[tuple[str, str]]], bool], what: str,
                  timeout: float = 40.0) -> tuple[Counter[tuple[str, str]], dict[tuple[str, str], float]]:
     """Poll until the upstream's calls, LiteLLM's counters and Heimdall's book agree per
@@ -197,8 +199,9 @@ async def test_three_tabs_through_real_litellm_exact_spend_and_model_switch(
     tabs = [Session.new("api-fix", project, model=SONNET), Session.new("docs", project, model=HAIKU),
             Session.new("refactor", project, model=SONNET)]
     ids = [s.id for s in tabs]
-    app = SessionsApp(config, client, SessionStore(tmp_path / "sessions.json"), claude_bin=claude,
-                      base_env=env, restore=False, first_sessions=tabs, freeze_gc=False)
+    services = SessionServices(config, client, SessionStore(tmp_path / "sessions.json"), claude_bin=claude,
+                               base_env=env, restore=False, first_sessions=tabs)
+    app = HeimdallApp(config, services, freeze_gc=False)
     try:
         async with app.run_test(size=(160, 48)) as pilot:
             app.spend.toggle_expanded()  # six decimals on every card

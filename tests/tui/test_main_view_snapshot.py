@@ -8,7 +8,6 @@ import os
 import sys
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from heimdall.config import Config
@@ -18,7 +17,7 @@ from heimdall.sessions.activity import Activity
 from heimdall.sessions.store import Session
 from heimdall.spend.book import UsageBook
 from heimdall.spend.poller import GatewayState
-from heimdall.tui.app import STYLES_DIR, HeimdallApp, TabRequest
+from heimdall.tui.app import HeimdallApp, TabRequest
 from heimdall.tui.widgets.spend_sidebar import SpendSidebar
 from textual.pilot import Pilot
 
@@ -51,8 +50,6 @@ TABS = [
 class MainViewApp(HeimdallApp):
     """HeimdallApp whose tabs run CHILD, with a spend sidebar fed fixed numbers."""
 
-    CSS_PATH: ClassVar = [*HeimdallApp.CSS_PATH, STYLES_DIR / "sidebar.tcss", STYLES_DIR / "dialogs.tcss"]
-
     def __init__(self) -> None:
         config = Config()
         config.ui.sidebar = True
@@ -68,7 +65,8 @@ class MainViewApp(HeimdallApp):
         self.spend = SpendSidebar(tz=UTC, id="spend-sidebar")
 
     async def on_mount(self) -> None:
-        await super().on_mount()
+        # Textual runs HeimdallApp.on_mount after this one (handlers run for every class in the
+        # MRO), so no super() call: that would open the tabs twice.
         await self.mount_sidebar(self.spend)
 
 

@@ -10,7 +10,7 @@ import pytest
 from heimdall.gateways.protocol import ModelInfo
 from heimdall.sessions.store import Session
 from heimdall.spend.book import UsageBook
-from heimdall.tui.screens.model_menu import ModelMenu, claude_model_id, format_price, model_rows
+from heimdall.tui.screens.model_menu import ModelMenu, claude_model_id, model_rows
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -50,11 +50,6 @@ def tab_with_spend() -> tuple[Session, UsageBook]:
         "claude-haiku-4-5": cell(HAIKU, 2, cr=1000),
     }}))
     return session, book
-
-
-def test_format_price() -> None:
-    assert [format_price(p) for p in (3.0, 0.3, 0.075, 0.0, None, 1234.5)] == [
-        "$3.00", "$0.30", "$0.075", "$0.00", "—", "$1,234.50"]
 
 
 def test_rows_hold_prices_spend_and_estimates() -> None:

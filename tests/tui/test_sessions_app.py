@@ -10,13 +10,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from heimdall.commands.demo import build_demo_app, start_demo_stack
+from heimdall.commands.demo import build_demo_app
 from heimdall.config import Config
+from heimdall.demo.stack import start_demo_stack
 from heimdall.gateways.protocol import ModelInfo
+from heimdall.services.sessions import SessionServices
 from heimdall.sessions.store import SessionStore
+from heimdall.spend.money import format_usd
+from heimdall.tui.app import HeimdallApp
 from heimdall.tui.screens.model_menu import ModelMenu, claude_model_id
-from heimdall.tui.sessions_app import SessionsApp
-from heimdall.tui.widgets.spend_sidebar import TabSpendCard, format_usd
+from heimdall.tui.widgets.spend_sidebar import TabSpendCard
 from heimdall.tui.widgets.terminal_view import TerminalView
 from textual.widgets import DataTable, Label
 
@@ -141,8 +144,8 @@ async def test_three_tabs_exact_spend_model_switch_and_restart(tmp_path: Path) -
         # restart: the same three sessions come back, resumed, with their spend
         store = SessionStore(stack.root / "sessions.json")
         assert [s.id for s in store.load()] == ids
-        again = SessionsApp(config, stack.client, store, claude_bin=claude, base_env=stack.env,
-                            demo=True, freeze_gc=False)
+        again = HeimdallApp(config, SessionServices(config, stack.client, store, claude_bin=claude,
+                                                    base_env=stack.env, demo=True), freeze_gc=False)
         async with again.run_test(size=(160, 48)) as pilot:
             await wait_until(pilot, lambda: len(again.tabs) == 3 and all(map(ready, again.tabs)),
                              "three resumed tabs")
@@ -169,9 +172,10 @@ async def test_budget_refusal_and_gateway_outage(tmp_path: Path) -> None:
     revived = None
     try:
         session = Session.new("api-fix", stack.project, model=SONNET, budget_usd=0.02)
-        app = SessionsApp(config, stack.client, SessionStore(stack.root / "sessions.json"),
-                          claude_bin=claude, base_env=stack.env, demo=True, restore=False,
-                          first_sessions=[session], freeze_gc=False)
+        services = SessionServices(config, stack.client, SessionStore(stack.root / "sessions.json"),
+                                   claude_bin=claude, base_env=stack.env, demo=True, restore=False,
+                                   first_sessions=[session])
+        app = HeimdallApp(config, services, freeze_gc=False)
         async with app.run_test(size=(160, 48)) as pilot:
             await wait_until(pilot, lambda: len(app.tabs) == 1 and ready(app.tabs[0]), "a prompt")
             view = app.tabs[0]
@@ -214,7 +218,7 @@ async def test_budget_refusal_and_gateway_outage(tmp_path: Path) -> None:
 
 async def test_bifrost_contract_fake_tabs_show_bifrosts_own_costs(tmp_path: Path) -> None:
     """The same sidebar over Bifrost (its contract fake): each tab's money is Bifrost's `cost`."""
-    from heimdall.commands.demo import demo_environment
+    from heimdall.demo.stack import demo_environment
     from heimdall.gateways.bifrost import BifrostClient
     from heimdall.sessions.store import Session
 
@@ -231,8 +235,9 @@ async def test_bifrost_contract_fake_tabs_show_bifrosts_own_costs(tmp_path: Path
     project = tmp_path / "project"
     project.mkdir()
     tabs = [Session.new("api-fix", project, model=SONNET), Session.new("docs", project, model=HAIKU)]
-    app = SessionsApp(config, client, SessionStore(tmp_path / "sessions.json"), claude_bin=claude,
-                      base_env=env, restore=False, first_sessions=tabs, freeze_gc=False)
+    services = SessionServices(config, client, SessionStore(tmp_path / "sessions.json"), claude_bin=claude,
+                               base_env=env, restore=False, first_sessions=tabs)
+    app = HeimdallApp(config, services, freeze_gc=False)
     try:
         async with app.run_test(size=(160, 48)) as pilot:
             await wait_until(pilot, lambda: len(app.tabs) == 2 and all(map(ready, app.tabs)),

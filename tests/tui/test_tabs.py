@@ -196,7 +196,9 @@ async def test_prefix_twice_sends_the_prefix_byte() -> None:
 
 async def test_help_lists_bindings_and_keymap_remaps() -> None:
     config = Config()
-    config.keys.bindings = {"next-tab": "f8", "prefix-new-tab": "t"}
+    # `t` is the shell tab's key: taking it for new tabs means moving that one too (else a
+    # config error, see tests/test_keymap.py)
+    config.keys.bindings = {"next-tab": "f8", "prefix-new-tab": "t", "prefix-shell-tab": "T"}
     app = make_app(probe_tab("--stay"), probe_tab("--stay"), config=config)
     async with app.run_test(size=SIZE) as pilot:
         one, _two = app.tabs
@@ -330,7 +332,7 @@ async def test_real_claude_code_in_two_tabs(fake_upstream, tmp_path) -> None:
             timeout=20,
             what=f"AI title (title now {first.terminal.title!r})",
         )
-        app._refresh_tabs()
+        app.workspace.refresh_tabs()
         await wait_until(pilot, lambda: "Fake title" in label_of(app, first), what="label")
         app.activate(first)
         await pilot.press("ctrl+c")
@@ -380,16 +382,16 @@ async def test_command_palette_lists_every_action_and_runs_them() -> None:
     """Prefix then `:` opens Textual's command palette; every prefix command is in it (with its
     keys as help), tabs can be reached by name, and choosing an entry runs the action. Ctrl+P
     still goes to the child (see test_claude_code_keys_are_never_taken)."""
-    from heimdall.tui.app import PREFIX_COMMANDS
+    from heimdall.keymap import COMMANDS
     from textual.command import CommandPalette
 
     app = make_app(probe_tab("--stay"), probe_tab("--stay"))
     async with app.run_test(size=SIZE) as pilot:
         one, _two = app.tabs
         titles = {command.title: command.help for command in app.get_system_commands(app.screen)}
-        for command in PREFIX_COMMANDS:
-            if command.action != "command_palette":
-                assert command.description in titles, command.description
+        for command in COMMANDS:
+            if command.scope == "prefix" and command.action != "command_palette":
+                assert command.title in titles, command.title
         assert titles["New tab running the default agent"] == "Ctrl+] c"
         assert any(title.startswith("Go to tab 2") for title in titles)
         assert "Theme" in titles  # Textual's themes stay reachable

@@ -1,4 +1,4 @@
-"""`heimdall` itself (build_tui_app): reuses the embedded gateway, explains a missing credential,
+"""`heimdall` itself (commands.tui.build_tui_app): reuses the embedded gateway, explains a missing credential,
 restores saved sessions."""
 
 from __future__ import annotations
@@ -7,10 +7,11 @@ import argparse
 from pathlib import Path
 
 import pytest
+from heimdall.commands.tui import build_tui_app
 from heimdall.config import Config
 from heimdall.sessions.store import Session, SessionStore
+from heimdall.tui.app import RUN_DEMO_EXIT
 from heimdall.tui.screens.first_run import MissingCredentialScreen
-from heimdall.tui.sessions_app import RUN_DEMO_EXIT, build_tui_app
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -44,8 +45,9 @@ def config_for(gateway, tmp_path: Path) -> Config:
 
 
 async def test_missing_credential_screen_then_demo(gateway, tmp_path: Path) -> None:
-    app = build_tui_app(argparse.Namespace(fresh=False), config_for(gateway, tmp_path))
-    assert app.client.kind == "embedded" and app.client.base_url == gateway.url
+    app = build_tui_app(argparse.Namespace(fresh=False, tabs=2), config_for(gateway, tmp_path))
+    client = app.services.client
+    assert client.kind == "embedded" and client.base_url == gateway.url
     async with app.run_test(size=(100, 34)) as pilot:
         for _ in range(200):
             if isinstance(app.screen, MissingCredentialScreen) and app.screen.query("#demo"):
@@ -64,7 +66,7 @@ async def test_with_a_credential_tabs_open_and_sessions_are_restored(
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     saved = Session.new("saved", tmp_path, command="bash")
     SessionStore().add(saved)
-    app = build_tui_app(argparse.Namespace(fresh=False), config_for(gateway, tmp_path))
+    app = build_tui_app(argparse.Namespace(fresh=False, tabs=2), config_for(gateway, tmp_path))
     async with app.run_test(size=(100, 34)) as pilot:
         for _ in range(200):
             if app.tabs:
@@ -73,14 +75,14 @@ async def test_with_a_credential_tabs_open_and_sessions_are_restored(
         assert [v.session_id for v in app.tabs] == [saved.id]
         assert not isinstance(app.screen, MissingCredentialScreen)
         view = app.tabs[0]
-        view.custom_name = "renamed"
-        app._refresh_tabs()
+        app.workspace.rename(view, "renamed")
+        await pilot.pause()
         assert [s.name for s in SessionStore().load()] == ["renamed"]  # saved at once
         await app.close_tab(view)
         await pilot.pause()
         assert SessionStore().load() == []  # a closed tab is forgotten
         await app.shutdown()
     SessionStore().add(saved)
-    fresh = build_tui_app(argparse.Namespace(fresh=True), config_for(gateway, tmp_path))
-    assert [s.command for s in fresh.first_sessions] == ["bash"]
-    assert not fresh.restore
+    fresh = build_tui_app(argparse.Namespace(fresh=True, tabs=2), config_for(gateway, tmp_path))
+    assert [s.command for s in fresh.services.first_sessions] == ["bash"]
+    assert not fresh.services.restore

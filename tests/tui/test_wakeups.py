@@ -154,7 +154,7 @@ async def test_title_changes_are_coalesced_into_few_tab_bar_redraws(monkeypatch)
         monkeypatch.setattr(SessionTabs, "refresh_tabs", counted)
         for step in range(50):  # a child retitling itself as fast as it can
             view.activity.on_title(f"step {step}")
-            app.on_tab_title_changed(TabTitleChanged(view, f"step {step}"))
+            app.workspace.on_tab_title_changed(TabTitleChanged(view, f"step {step}"))
         label = app.query_one(SessionTabs).label_for(view)
         assert label is not None
         await wait_until(pilot, lambda: "step 49" in str(label.render()), what="last title shown")

@@ -1,176 +1,41 @@
 """`heimdall demo`: the whole app, working, with no account: a simulated model behind our gateway.
 
-Real Claude Code tabs, the real embedded gateway, the sidebar and the model menu, against the
-built-in simulated Anthropic upstream on 127.0.0.1 (deterministic replies and token counts, priced
-at the real models' list prices). Everything lives in a throwaway folder (Claude Code's config,
-the gateway's database, the sessions) that is deleted on exit: nothing touches the user's
-`~/.claude`, sessions or spend, and nothing leaves the machine. The UI says "demo" in the title,
-the sidebar, the model menu and next to every cost figure.
+The composition root of the demo: it starts the demo stack (`heimdall.demo.stack`: simulated
+upstream, in-process embedded gateway, throwaway folder), builds `SessionServices` on it and runs
+the one `HeimdallApp`. The stack is removed on exit.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import secrets
-import shutil
-import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+import atexit
 
-from heimdall.claude.launch import CLAUDE_OFFLINE_ENV
-from heimdall.claude.settings import claude_dot_json
 from heimdall.config import Config
-from heimdall.gateways.protocol import PROVIDER_KEY_VARS
-
-DEMO_TABS: tuple[tuple[str, str | None, float | None], ...] = (
-    ("api-fix", "claude-sonnet-4-5-20250929", 0.05),
-    ("docs", "claude-haiku-4-5-20251001", None),
-    ("refactor", "claude-sonnet-4-5-20250929", None),
-)
-"""Name, model and budget of the tabs the demo opens (in this order)."""
-DEMO_REPLY = "this is Heimdall's demo: a simulated model, no real spend."
-
-def demo_environment(root: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The children's environment: the user's, minus provider keys, with a throwaway Claude home.
-
-    Claude Code's onboarding, trust and key dialogs are pre-answered in the throwaway config
-    (claude-code.md §2.3), and every switch that would reach the internet is off (§2.1).
-    """
-    source = dict(os.environ if environ is None else environ)
-    home = root / "home"
-    config_dir = root / "claude-config"
-    tmp_dir = root / "tmp"
-    for folder in (home, config_dir, tmp_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in source.items() if k not in PROVIDER_KEY_VARS}
-    env.pop("CLAUDE_CONFIG_DIR", None)
-    env.update(
-        {
-            "HOME": str(home),
-            "CLAUDE_CONFIG_DIR": str(config_dir),
-            "CLAUDE_CODE_TMPDIR": str(tmp_dir),
-            "ANTHROPIC_AUTH_TOKEN": "heimdall-demo",  # the simulated upstream accepts anything
-            **CLAUDE_OFFLINE_ENV,
-        }
-    )
-    env.setdefault("LANG", "C.UTF-8")
-    dot_json = claude_dot_json()
-    (config_dir / ".claude.json").write_text(json.dumps(dot_json, indent=2), encoding="utf-8")
-    return env
-
-
-@dataclass
-class DemoStack:
-    """The simulated upstream + embedded gateway + client, in one throwaway folder."""
-
-    root: Path
-    upstream: object
-    gateway: object
-    client: object
-    env: dict[str, str]
-    project: Path
-    keep: bool = False
-    stopped: bool = field(default=False)
-
-    def stop(self) -> None:
-        if self.stopped:
-            return
-        self.stopped = True
-        self.gateway.stop()  # type: ignore[attr-defined]
-        self.upstream.stop()  # type: ignore[attr-defined]
-        if not self.keep:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-
-def start_demo_stack(config: Config, *, root: Path | None = None,
-                     environ: Mapping[str, str] | None = None) -> DemoStack:
-    """Start the simulated upstream and an in-process embedded gateway on free loopback ports."""
-    from heimdall.demo.simulated import SimulatedUpstream, SimulatedUsage
-    from heimdall.gateways.embedded import EmbeddedClient
-    from heimdall.server.app import GatewaySettings, RunningGateway
-
-    keep = root is not None
-    root = root or Path(tempfile.mkdtemp(prefix="heimdall-demo-"))
-    root.mkdir(parents=True, exist_ok=True)
-    upstream = SimulatedUpstream(
-        usage=SimulatedUsage(input_tokens=1200, output_tokens=345, cache_read_input_tokens=2048),
-        reply_suffix=DEMO_REPLY,
-    )
-    upstream_url = upstream.start()
-    token = secrets.token_urlsafe(24)
-    try:
-        gateway = RunningGateway(
-            GatewaySettings(
-                token=token,
-                db_path=root / "gateway.db",
-                host="127.0.0.1",
-                port=0,
-                upstream=upstream_url,
-                price_overrides=config.pricing.overrides,
-            )
-        ).start()
-    except Exception:
-        upstream.stop()
-        raise
-    client = EmbeddedClient(gateway.url, token, timeout=config.gateway.timeout_seconds)
-    env = demo_environment(root, environ)
-    project = root / "project"
-    project.mkdir(exist_ok=True)
-    (project / "README.md").write_text("# demo project\n\nHeimdall's demo tabs start here.\n")
-    try:
-        from heimdall.claude.settings import seed_gateway_models
-        from heimdall.demo.simulated import SIMULATED_MODELS
-
-        seed_gateway_models(
-            Path(env["CLAUDE_CONFIG_DIR"]),
-            f"{gateway.url}/anthropic",
-            [(model_id, name) for model_id, name, _ in SIMULATED_MODELS],
-            environ={},
-        )
-    except (ImportError, ValueError, OSError):
-        pass  # only Claude Code's own /model picker misses the list
-    return DemoStack(root, upstream, gateway, client, env, project, keep=keep)
-
-
-def demo_sessions(count: int, project: Path) -> list:
-    from heimdall.sessions.store import Session
-
-    out = []
-    for index in range(max(1, min(count, 9))):
-        name, model, budget = DEMO_TABS[index % len(DEMO_TABS)]
-        if index >= len(DEMO_TABS):
-            name = f"{name}-{index + 1}"
-        out.append(Session.new(name, project, model=model, budget_usd=budget, project_dir=project))
-    return out
+from heimdall.demo.stack import DemoStack, demo_sessions, start_demo_stack
+from heimdall.keymap import Keymap
+from heimdall.services.sessions import SessionServices
+from heimdall.sessions.store import SessionStore
+from heimdall.tui.app import HeimdallApp
 
 
 def build_demo_app(config: Config, stack: DemoStack, *, tabs: int = 2, claude_bin: str | None = None,
-                   freeze_gc: bool = True, end_on_signals: bool = False):  # -> SessionsApp
-    from heimdall.sessions.store import SessionStore
-    from heimdall.tui.sessions_app import SessionsApp
-
+                   freeze_gc: bool = True, handle_signals: bool = False) -> HeimdallApp:
     config.gateway.kind = "embedded"
-    store = SessionStore(stack.root / "sessions.json")
-    return SessionsApp(
+    services = SessionServices(
         config,
-        stack.client,  # type: ignore[arg-type]
-        store,
+        stack.client,
+        SessionStore(stack.root / "sessions.json"),
         claude_bin=claude_bin,
         base_env=stack.env,
         demo=True,
         restore=False,
         first_sessions=demo_sessions(tabs, stack.project),
-        freeze_gc=freeze_gc,
-        end_on_signals=end_on_signals,
     )
+    return HeimdallApp(config, services, freeze_gc=freeze_gc, handle_signals=handle_signals)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    import atexit
-
+    Keymap.load(config.keys)  # a bad [keys] remap is a config error (exit 2) before anything starts
     try:
         stack = start_demo_stack(config)
     except Exception as exc:
@@ -178,7 +43,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return 1
     atexit.register(stack.stop)
     try:
-        app = build_demo_app(config, stack, tabs=getattr(args, "tabs", 2) or 2, end_on_signals=True)
+        app = build_demo_app(config, stack, tabs=args.tabs, handle_signals=True)
         atexit.register(app.kill_children_now)
         result = app.run()
         app.kill_children_now()

@@ -12,8 +12,9 @@ import json
 from typing import Any
 
 from heimdall.config import Config
-from heimdall.gateways.commandline import format_table, per_mtok, printable, run_with_client
+from heimdall.gateways.commandline import format_table, printable, run_with_client
 from heimdall.gateways.protocol import GatewayClient, ModelInfo
+from heimdall.spend.money import format_price
 
 
 def model_json(model: ModelInfo) -> dict[str, Any]:
@@ -48,10 +49,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
         [
             printable(m.id),
             printable(m.provider or "-"),
-            per_mtok(m.input_per_mtok),
-            per_mtok(m.output_per_mtok),
-            per_mtok(m.cache_read_per_mtok),
-            per_mtok(m.cache_write_per_mtok),
+            format_price(m.input_per_mtok),
+            format_price(m.output_per_mtok),
+            format_price(m.cache_read_per_mtok),
+            format_price(m.cache_write_per_mtok),
         ]
         for m in models
     ]

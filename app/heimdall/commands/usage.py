@@ -15,15 +15,16 @@ from datetime import UTC, datetime
 
 from heimdall.config import Config
 from heimdall.gateways import parse_duration
-from heimdall.gateways.commandline import count, fail, format_table, money, printable, run_with_client
+from heimdall.gateways.commandline import count, fail, format_table, printable, run_with_client
 from heimdall.gateways.protocol import GatewayClient, UsageReport, UsageTotals
+from heimdall.spend.money import format_usd
 
 HEADERS = ["cost", "input", "output", "cache read", "cache write", "requests", "errors"]
 
 
 def _cells(totals: UsageTotals) -> list[str]:
     return [
-        money(totals.cost_usd),
+        format_usd(totals.cost_usd, 6),  # sub-cent: gateway costs are fractions of a cent
         count(totals.input_tokens),
         count(totals.output_tokens),
         count(totals.cache_read_tokens),

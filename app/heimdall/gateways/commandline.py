@@ -63,17 +63,8 @@ def run_with_client(config: Config, work: Callable[[GatewayClient], Awaitable[T]
         return None, fail(explain(exc, client))
 
 
-def money(value: float) -> str:
-    """USD with sub-cent precision (gateway costs are fractions of a cent per request)."""
-    return f"${value:,.6f}"
-
-
 def count(value: int) -> str:
     return f"{value:,}"
-
-
-def per_mtok(value: float | None) -> str:
-    return "-" if value is None else f"${value:g}"
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:

@@ -80,5 +80,9 @@ class TabClosed(TabMessage):
     """A tab was closed and its child ended."""
 
 
+class TabRenamed(TabMessage):
+    """The user named the tab (`tab.custom_name`; None = follow the program's title)."""
+
+
 class TabActivated(TabMessage):
     """The user switched to this tab."""

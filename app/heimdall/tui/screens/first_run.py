@@ -90,7 +90,7 @@ class MissingClaudeScreen(ModalScreen[str]):
     ]
 
     def __init__(self, *, npm: str | None, argv: Sequence[str] | None = None) -> None:
-        super().__init__(classes="heimdall-dialog")
+        super().__init__(classes="dialog-screen -wide")
         self.npm = npm
         self.argv = list(argv) if argv is not None else (install_argv(npm) if npm else [])
         self.exit_code: int | None = None
@@ -197,7 +197,7 @@ class MissingCredentialScreen(ModalScreen[str]):
     ]
 
     def __init__(self, *, upstream: str = "https://api.anthropic.com") -> None:
-        super().__init__(classes="heimdall-dialog")
+        super().__init__(classes="dialog-screen -wide")
         self.upstream = upstream
 
     def compose(self) -> ComposeResult:

@@ -13,8 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-HelpRow = tuple[str, str, str]
-"""(keys as the user presses them, what it does, binding id for config.toml)."""
+from heimdall.keymap import HelpRow
 
 
 class HelpScreen(ModalScreen[None]):

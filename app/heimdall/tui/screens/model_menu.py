@@ -27,18 +27,9 @@ from textual.widgets import DataTable, Label
 from heimdall.gateways.protocol import GatewayClient, GatewayError, ModelInfo
 from heimdall.sessions.store import Session
 from heimdall.spend.book import UsageBook
-from heimdall.tui.widgets.spend_sidebar import format_usd
+from heimdall.spend.money import format_price, format_usd
 
 COLUMNS = ("model", "in", "out", "cache r", "cache w", "spent here", "this tab on it")
-
-
-def format_price(per_mtok: float | None) -> str:
-    """Price per million tokens: `$3.00`, `$0.075`, `—` when the gateway does not say."""
-    if per_mtok is None:
-        return "—"
-    if per_mtok and per_mtok < 0.1:
-        return f"${per_mtok:.3f}".rstrip("0")
-    return f"${per_mtok:,.2f}"
 
 
 def claude_model_id(model_id: str) -> str:
@@ -99,7 +90,7 @@ class ModelMenu(ModalScreen[str | None]):
         busy: bool = False,
         demo: bool = False,
     ) -> None:
-        super().__init__(classes="heimdall-dialog")
+        super().__init__(classes="dialog-screen -wide")
         if models is None and client is None:
             raise ValueError("ModelMenu needs models or a client to ask")
         self.session = session

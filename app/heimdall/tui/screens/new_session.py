@@ -85,7 +85,7 @@ class NewSessionScreen(ModalScreen[Session | None]):
         name: str = "",
         command: str | None = None,
     ) -> None:
-        super().__init__(classes="heimdall-dialog")
+        super().__init__(classes="dialog-screen -wide")
         self.store = store
         self.models: list[ModelInfo] = list(models or [])
         self.client = client

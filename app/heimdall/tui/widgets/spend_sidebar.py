@@ -2,8 +2,9 @@
 
 It renders from three things only: a `UsageBook` (numbers), the tabs' `Session`s (names, models,
 budgets) and the gateway's state; `update_view` can be called with any of them at any time. It
-can also run the poll itself (`start_polling`): one `@work(exclusive=True, group="gateway-poll")`
-worker for all tabs, posting `SpendSidebar.Polled` so the app can notify about budget crossings.
+also drives the poll (`run_poller`): the caller's one `UsagePoller` for all tabs, run in one
+`@work(exclusive=True, group="gateway-poll")` worker, posting `SpendSidebar.Polled` so the app can
+notify about budget crossings. The book and the poller belong to the caller (`SessionServices`).
 
 Every dollar shown is the gateway's number rounded half-up to the cent; the tooltip (and the
 `-expanded` layout) shows six decimals. Model names and tab names come from outside (gateways,
@@ -15,8 +16,7 @@ carries "demo". State classes: `-collapsed`, `-compact`, `-expanded`, `-demo` on
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import tzinfo
 
 from rich.table import Table
 from rich.text import Text
@@ -27,9 +27,10 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Label, ProgressBar, Sparkline, Static
 
-from heimdall.gateways.protocol import GatewayClient, Health, UsageTotals
+from heimdall.gateways.protocol import Health, UsageTotals
 from heimdall.sessions.store import Session
 from heimdall.spend.book import BudgetState, UsageBook
+from heimdall.spend.money import format_rate, format_usd
 from heimdall.spend.poller import GatewayState, PollResult, UsagePoller
 from heimdall.tui.widgets.gateway_status import GatewayStatus
 
@@ -45,16 +46,6 @@ BUDGET_CLASSES = {
 }
 
 
-def format_usd(amount: float | None, digits: int = 2, *, demo: bool = False) -> str:
-    """`$1,234.57`: rounded half-up from the float's shortest repr, so 0.125 shows $0.13."""
-    if amount is None:
-        return "—"
-    quantum = Decimal(1).scaleb(-digits)
-    value = Decimal(repr(float(amount))).quantize(quantum, rounding=ROUND_HALF_UP)
-    text = f"${value:,.{digits}f}"
-    return f"{text} demo" if demo else text
-
-
 def format_tokens(count: int) -> str:
     """1234 -> 1.2k, 1234567 -> 1.23M: four significant characters at most."""
     if count < 1000:
@@ -64,12 +55,6 @@ def format_tokens(count: int) -> str:
     if count < 1_000_000:
         return f"{count // 1000}k"
     return f"{count / 1_000_000:.2f}M"
-
-
-def format_rate(per_hour: float | None, *, demo: bool = False) -> str:
-    if per_hour is None:
-        return "—/h"
-    return f"{format_usd(per_hour, 2)}/h" + (" demo" if demo else "")
 
 
 def short_model(model: str | None) -> str:
@@ -225,12 +210,13 @@ class SpendSidebar(Vertical):
             super().__init__()
             self.session_id = session_id
 
-    def __init__(self, *, demo: bool = False, tz: tzinfo | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(self, *, book: UsageBook | None = None, demo: bool = False, tz: tzinfo | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.demo = demo
         self.tz = tz
-        self.book = UsageBook()
+        self.book = book or UsageBook()
+        """The numbers drawn (the app's `SessionServices.book`; the sidebar only reads it)."""
         self.sessions: list[Session] = []
         self.active_id: str | None = None
         self.gateway: GatewayState | None = None
@@ -308,33 +294,14 @@ class SpendSidebar(Vertical):
 
     # -- polling -----------------------------------------------------------------------------------
 
-    def start_polling(
-        self,
-        client: GatewayClient,
-        sessions: Callable[[], Sequence[Session]],
-        *,
-        refresh_seconds: float = 2.0,
-        book: UsageBook | None = None,
-    ) -> UsagePoller:
-        """Poll `client` for every session `sessions()` returns, redrawing after each poll."""
-        if book is not None:
-            self.book = book
+    def run_poller(self, poller: UsagePoller, sessions: Callable[[], Sequence[Session]]) -> None:
+        """Run `poller` (owned by the caller) in this widget's worker, redrawing after each poll
+        with the sessions `sessions()` returns."""
+        self.poller = poller
+        self.book = poller.book
         self._session_source = sessions
-        self.gateway = GatewayState(kind=client.kind, url=client.base_url)
-
-        def tab_ids() -> list[str]:
-            self.sessions = list(sessions())
-            self._sync_budgets()
-            return [s.id for s in self.sessions]
-
-        def oldest_tab() -> datetime | None:
-            return min((s.created_at for s in self.sessions), default=None)
-
-        self.poller = UsagePoller(
-            client, self.book, tab_ids, refresh_seconds=refresh_seconds, since=oldest_tab
-        )
+        self.gateway = GatewayState(kind=poller.client.kind, url=poller.client.base_url)
         self._poll_worker()
-        return self.poller
 
     def refresh_now(self) -> None:
         """Manual refresh (the app's refresh key)."""

@@ -43,6 +43,7 @@ from heimdall.terminal import selection
 from heimdall.terminal.search import SearchState
 from heimdall.terminal.search import find as find_text
 from heimdall.terminal.selection import Point, Selection
+from heimdall.tui.keys import KeyRouter
 from heimdall.tui.messages import (
     TabBell,
     TabExited,
@@ -118,6 +119,7 @@ class TerminalView(Widget, can_focus=True):
         clock: FrameClock,
         activity_clock: ActivityClock | None = None,
         scrollback_lines: int = 10_000,
+        keys: KeyRouter | None = None,
         session_id: str | None = None,
         name: str | None = None,
         id: str | None = None,
@@ -125,6 +127,8 @@ class TerminalView(Widget, can_focus=True):
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.clock = clock
+        self.keys = keys
+        """The app's prefix handling and remapped scrollback keys; None for a view on its own."""
         self.shown = True
         """False while another tab is in view: parse, but build nothing."""
         self.last_frame_at = 0.0
@@ -489,8 +493,7 @@ class TerminalView(Widget, can_focus=True):
     # -- keyboard -------------------------------------------------------------------------------
 
     async def on_key(self, event: events.Key) -> None:
-        handler = getattr(self.app, "handle_prefix_key", None)
-        if handler is not None and handler(event):
+        if self.keys is not None and self.keys.handle_prefix_key(event):
             event.stop()
             event.prevent_default()
             return
@@ -509,13 +512,11 @@ class TerminalView(Widget, can_focus=True):
             self.activity.on_input()
             self.send(data)
 
-    def _own_keys(self) -> set[str]:
+    def _own_keys(self) -> frozenset[str] | set[str]:
         """Keys our own bindings take (scrollback), after the user's keymap is applied."""
-        bindings = self._bindings.copy()
-        keymap = getattr(self.app, "_keymap", None)
-        if keymap:
-            bindings.apply_keymap(keymap)
-        return set(bindings.key_to_bindings)
+        if self.keys is not None:
+            return self.keys.terminal_keys
+        return set(self._bindings.key_to_bindings)
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
