@@ -18,6 +18,7 @@ import sys
 from dataclasses import asdict, dataclass
 
 from heimdall import credentials as secrets
+from heimdall.claude.install import find_claude
 from heimdall.config import Config
 from heimdall.credentials import SecretName
 from heimdall.gateways.commandline import EMBEDDED_NOT_RUNNING, printable
@@ -121,10 +122,6 @@ def check_claude(config: Config) -> Check:
 
 
 def _find_claude() -> str | None:
-    try:
-        from heimdall.claude.install import find_claude
-    except ImportError:
-        return shutil.which("claude")
     return find_claude()
 
 
