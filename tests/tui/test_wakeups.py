@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
-import select
+import fcntl
+import struct
 import sys
+import termios
 
 import pytest
 from heimdall.sessions import terminal_session
@@ -23,10 +25,21 @@ pytestmark = pytest.mark.timeout(60)
 SIZE = (100, 30)
 
 
-def _pending(view: TerminalView) -> bool:
-    """Output waiting in the kernel that we have not read yet."""
+def _kernel_bytes(view: TerminalView) -> int:
+    """How many bytes of the child's output wait in the kernel (FIONREAD on the master)."""
     assert view.pty is not None and view.pty.master_fd is not None
-    return bool(select.select([view.pty.master_fd], [], [], 0)[0])
+    raw = fcntl.ioctl(view.pty.master_fd, termios.FIONREAD, b"\0\0\0\0")
+    return int(struct.unpack("i", raw)[0])
+
+
+def _b_echo_waiting(view: TerminalView) -> bool:
+    """The probe's echo of `b` is in the kernel, not just the echo of `a`.
+
+    Each echo is one write: `IN:61\r\n` and `IN:62\r\n` (7 bytes each) or `IN:6162\r\n` (9) if
+    the probe read both at once. Reading may have paused before `a` was echoed (on READY), so
+    "something is pending" alone can mean only `a`'s echo is there."""
+    a_read = any(line.startswith("IN:") and "61" in line for line in view.visible_text())
+    return _kernel_bytes(view) >= (7 if a_read else 9)
 
 
 def echoed_b(view: TerminalView) -> bool:
@@ -45,7 +58,7 @@ async def test_hidden_tab_is_up_to_date_the_moment_it_is_shown(monkeypatch) -> N
         await wait_until(pilot, lambda: hidden.pty is not None and not hidden.pty._reading,
                          what="hidden tab batching its reads")
         hidden.send(b"b")
-        await wait_until(pilot, lambda: _pending(hidden), what="echo of b waiting in the kernel")
+        await wait_until(pilot, lambda: _b_echo_waiting(hidden), what="echo of b waiting in the kernel")
         assert not echoed_b(hidden)
         app.activate(hidden)  # no await: shown means up to date, before any loop iteration
         assert echoed_b(hidden)
