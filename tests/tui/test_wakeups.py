@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import struct
-import sys
 import termios
 
 import pytest
@@ -18,6 +17,7 @@ from heimdall.sessions import terminal_session
 from heimdall.sessions.activity import Activity
 from heimdall.tui.widgets.terminal_view import TerminalView
 
+from tests.children.handshake import HANDSHAKE
 from tests.children.harness import argv_tab, make_app, probe_tab, screen_text, wait_until
 
 pytestmark = pytest.mark.timeout(60)
@@ -65,20 +65,6 @@ async def test_hidden_tab_is_up_to_date_the_moment_it_is_shown(monkeypatch) -> N
         assert hidden.pty is not None and hidden.pty._reading
 
 
-# Asks DA1 five times, each after the previous answer (what a TUI does while it starts).
-HANDSHAKE = [
-    sys.executable,
-    "-c",
-    "import os, sys, tty\n"
-    "tty.setraw(0)\n"
-    "for _ in range(5):\n"
-    "    os.write(1, b'\\x1b[c')\n"
-    "    reply = b''\n"
-    "    while not reply.endswith(b'c'):\n"
-    "        reply += os.read(0, 1)\n"
-    "os.write(1, b'HANDSHAKE-DONE\\r\\n')\n"
-    "import time; time.sleep(60)\n",
-]
 
 
 async def test_hidden_tab_answers_a_starting_childs_queries_without_batching(monkeypatch) -> None:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -152,10 +152,7 @@ class Session:
     @classmethod
     def from_json(cls, data: Any) -> Session:
         """Raises ValueError naming the field (`budget_usd: expected a number, got 'lots'`)."""
-        try:
-            return _SESSION.validate_python(data)
-        except ValidationError as exc:
-            raise ValueError(describe(exc)) from None
+        return _validated(_SESSION, data)
 
 
 @dataclass(slots=True)
@@ -171,10 +168,7 @@ class ProjectDefaults:
 
     @classmethod
     def from_json(cls, data: Any) -> ProjectDefaults:
-        try:
-            return _PROJECT.validate_python(data)
-        except ValidationError as exc:
-            raise ValueError(describe(exc)) from None
+        return _validated(_PROJECT, data)
 
 
 def _dict_or_empty(value: Any) -> Any:
@@ -193,6 +187,8 @@ class SessionsFile(BaseModel):
     projects: Annotated[dict[str, Any], BeforeValidator(_dict_or_empty)] = Field(default_factory=dict)
     """Project directory -> `ProjectDefaults.to_json()`; anything else here is ignored."""
 
+
+T = TypeVar("T")
 
 _SESSION = TypeAdapter(Session)
 _PROJECT = TypeAdapter(ProjectDefaults)
@@ -218,6 +214,14 @@ _PLAIN_WORDS_WITH_INPUT = {
 def _short(value: object, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _validated(adapter: TypeAdapter[T], data: Any) -> T:
+    """`adapter`'s model from `data`, or a ValueError naming the field."""
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        raise ValueError(describe(exc)) from None
 
 
 def describe(exc: ValidationError) -> str:
