@@ -279,7 +279,15 @@ def run_app(commands: list[str]) -> None:
         initial_tabs=[TabRequest(command=c) for c in commands],
         handle_signals=True,
     )
-    app.run()
+    profile_to = os.environ.get("BENCH_PROFILE")
+    if profile_to:  # where the app's time goes: `python -m pstats <file>`
+        import cProfile
+
+        with cProfile.Profile() as profile:
+            app.run()
+        profile.dump_stats(f"{profile_to}.{os.getpid()}")
+    else:
+        app.run()
     app.kill_children_now()
 
 
