@@ -359,3 +359,51 @@ async def test_a_hidden_trickle_is_read_in_one_batch_per_turn_of_the_grid(monkey
     await asyncio.sleep(0.5)  # a turn with nothing to read: wait for output instead
     assert session.pty._reading and session._resume_handle is None
     await session.close()
+
+
+async def test_hostile_output_hidden_then_shown_never_stops_the_session(tmp_path: Path) -> None:
+    # Fixed-seed garbage: random bytes, broken and huge escape sequences, titles with control
+    # characters, lone UTF-8 continuation bytes. The session must keep parsing, stay up, and
+    # still see what the child writes after it.
+    import random
+
+    rng = random.Random(20261204)
+    pieces = [
+        b"\x1b]0;" + bytes(rng.randrange(256) for _ in range(5000)) + b"\x07",
+        b"\x1b[" + b";".join(str(rng.randrange(10**9)).encode() for _ in range(200)) + b"m",
+        b"\x1bP" + b"x" * 100_000,  # a DCS that never ends
+        b"\x1b[?2026h" + b"\x80\xbf" * 10_000,  # a synchronized update that never ends
+        b"\x1b[999999;999999H\x1b[999999S\x1b[999999L",
+    ]
+    blob = b"".join(pieces) + bytes(rng.randrange(256) for _ in range(1_000_000))
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(blob)
+    session, heard = make(sh(f"cat {garbage}; printf '\\033\\\\\\033[?2026l\\033c'; "
+                             "echo AFTER-GARBAGE; exec sleep 60"))
+    session.hide()
+    session.start((80, 24))
+    await wait_until(lambda: session.bytes_received >= len(blob) // 2, "half the garbage, hidden", 30)
+    session.show()
+    await wait_until(lambda: "AFTER-GARBAGE" in screen(session), "output after the garbage", 30)
+    assert session.running and not heard.exits
+    assert session.bytes_received > len(blob)
+    await session.close()
+
+
+async def test_close_ends_the_child_and_what_it_started_in_its_group(tmp_path: Path) -> None:
+    pidfile = tmp_path / "grandchild.pid"
+    session, _heard = make(sh(f"sleep 300 & echo $! > {pidfile}; echo STARTED; wait"))
+    session.start((40, 10))
+    await wait_until(lambda: "STARTED" in screen(session) and pidfile.exists(), "child and grandchild")
+    child, grandchild = session.pid, int(pidfile.read_text())
+    assert child is not None
+    await session.close()
+    await wait_until(lambda: not _alive(child) and not _alive(grandchild), "both gone", 10)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(") ", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except (FileNotFoundError, ProcessLookupError):
+        return False
