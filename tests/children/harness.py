@@ -77,21 +77,6 @@ class InputLog:
         return self.raw.decode("utf-8", "replace")
 
 
-def alive(pid: int) -> bool:
-    """True if `pid` exists and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(") ", 1)[-1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
 def descendants(pid: int) -> set[int]:
     """All descendants of `pid`, from /proc (no psutil)."""
     children: dict[int, list[int]] = {}

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.children import alive
 from tests.claude_support import (
     NEXT_TAB_KEY,
     PREFIX_KEY,
     ClaudeScreen,
-    alive,
     claude_binary,
     descendants,
 )

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from heimdall.demo.simulated import SimulatedUpstream
 
+from tests.children import alive
 from tests.claude_support import (
     PREFIX_KEY,
     ClaudeScreen,
-    alive,
     claude_binary,
     claude_test_env,
     descendants,

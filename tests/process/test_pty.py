@@ -11,7 +11,7 @@ import sys
 import pytest
 from heimdall.process.pty import ExitStatus, PtySession
 
-from tests.children import probe_argv
+from tests.children import alive, probe_argv
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -50,19 +50,6 @@ def spawn(*flags: str, cols: int = 80, rows: int = 24, argv: list[str] | None = 
     )
     session.start()
     return session, sink
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it is gone for our purposes once reaped.
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 async def test_initial_size_and_output() -> None:

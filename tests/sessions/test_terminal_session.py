@@ -23,7 +23,7 @@ from heimdall.sessions.terminal_session import (
     is_trickle,
 )
 
-from tests.children import probe_argv
+from tests.children import alive, probe_argv
 from tests.children.handshake import HANDSHAKE
 
 pytestmark = pytest.mark.timeout(60)
@@ -398,12 +398,4 @@ async def test_close_ends_the_child_and_what_it_started_in_its_group(tmp_path: P
     child, grandchild = session.pid, int(pidfile.read_text())
     assert child is not None
     await session.close()
-    await wait_until(lambda: not _alive(child) and not _alive(grandchild), "both gone", 10)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(") ", 1)[1].split()[0] != "Z"  # a zombie has ended
-    except (FileNotFoundError, ProcessLookupError):
-        return False
+    await wait_until(lambda: not alive(child) and not alive(grandchild), "both gone", 10)

@@ -14,10 +14,9 @@ from heimdall.tui.screens.confirm import ConfirmScreen
 from heimdall.tui.screens.help import HelpScreen
 from heimdall.tui.widgets.session_tabs import SessionTabs
 
-from tests.children import probe_argv
+from tests.children import alive, probe_argv
 from tests.children.harness import (
     InputLog,
-    alive,
     argv_tab,
     descendants,
     make_app,
